@@ -1,0 +1,203 @@
+//go:build wasip1
+
+package abi
+
+import (
+	"runtime"
+)
+
+type streamState struct {
+	s      Stream
+	failed bool // a panic failed the stream; later callbacks pass through
+	done   bool
+}
+
+var (
+	roots   = map[uint32]Root{}
+	streams = map[uint32]*streamState{}
+)
+
+//go:wasmexport proxy_abi_version_0_2_1
+func proxyABIVersion() {}
+
+//go:wasmexport proxy_on_context_create
+func proxyOnContextCreate(id, parent uint32) {
+	defer func() { logPanic(recover(), "proxy_on_context_create") }()
+	if parent == 0 {
+		if newRoot == nil {
+			Log(LogCritical, "wasm-authn: no root context registered")
+			return
+		}
+		roots[id] = newRoot(id)
+		return
+	}
+	r, ok := roots[parent]
+	if !ok {
+		return
+	}
+	streams[id] = &streamState{s: r.NewStream(id)}
+}
+
+//go:wasmexport proxy_on_vm_start
+func proxyOnVMStart(id, size uint32) (ok uint32) {
+	defer func() {
+		if logPanic(recover(), "proxy_on_vm_start") {
+			ok = 0
+		}
+	}()
+	readEnv()
+	// Some hosts (the Go SDK's test emulator) pass root id 0 here; the VM
+	// has nothing to start without a root, so that is not a failure.
+	if r, found := roots[id]; found && !r.OnVMStart(int(size)) {
+		return 0
+	}
+	return 1
+}
+
+//go:wasmexport proxy_on_configure
+func proxyOnConfigure(id, size uint32) (ok uint32) {
+	defer func() {
+		if logPanic(recover(), "proxy_on_configure") {
+			ok = 0
+		}
+		collect()
+	}()
+	r, found := roots[id]
+	if !found || !r.OnConfigure(int(size)) {
+		return 0
+	}
+	return 1
+}
+
+//go:wasmexport proxy_on_tick
+func proxyOnTick(id uint32) {
+	defer func() {
+		logPanic(recover(), "proxy_on_tick")
+		collect()
+	}()
+	if r, ok := roots[id]; ok {
+		r.OnTick()
+	}
+}
+
+//go:wasmexport proxy_on_http_call_response
+func proxyOnHTTPCallResponse(id, token, numHeaders, bodySize, numTrailers uint32) {
+	defer func() {
+		logPanic(recover(), "proxy_on_http_call_response")
+		collect()
+	}()
+	if r, ok := roots[id]; ok {
+		r.OnHTTPCallResponse(token, int(numHeaders), int(bodySize), int(numTrailers))
+	}
+}
+
+// streamCall runs f for stream id, failing the stream closed on a panic.
+func streamCall(name string, id uint32, f func(Stream) Action) (action Action) {
+	st, ok := streams[id]
+	if !ok || st.failed {
+		return Continue
+	}
+	defer func() {
+		if logPanic(recover(), name) {
+			st.failed = true
+			// The stream's own state is unknown: answer it here, with no
+			// detail, and stop it.
+			_ = SendLocalResponse(500, "wasm_authn_internal_error",
+				[]byte(`{"error":"internal_error","error_description":"the authentication filter failed"}`),
+				[]Header{{"content-type", "application/json"}}, -1)
+			action = Pause
+		}
+	}()
+	return f(st.s)
+}
+
+//go:wasmexport proxy_on_request_headers
+func proxyOnRequestHeaders(id, numHeaders, endOfStream uint32) uint32 {
+	return uint32(streamCall("proxy_on_request_headers", id, func(s Stream) Action {
+		return s.OnRequestHeaders(int(numHeaders), endOfStream != 0)
+	}))
+}
+
+//go:wasmexport proxy_on_request_body
+func proxyOnRequestBody(id, size, endOfStream uint32) uint32 {
+	return uint32(streamCall("proxy_on_request_body", id, func(s Stream) Action {
+		return s.OnRequestBody(int(size), endOfStream != 0)
+	}))
+}
+
+//go:wasmexport proxy_on_request_trailers
+func proxyOnRequestTrailers(id, n uint32) uint32 {
+	return uint32(streamCall("proxy_on_request_trailers", id, func(s Stream) Action {
+		return s.OnRequestTrailers(int(n))
+	}))
+}
+
+//go:wasmexport proxy_on_response_headers
+func proxyOnResponseHeaders(id, numHeaders, endOfStream uint32) uint32 {
+	return uint32(streamCall("proxy_on_response_headers", id, func(s Stream) Action {
+		return s.OnResponseHeaders(int(numHeaders), endOfStream != 0)
+	}))
+}
+
+//go:wasmexport proxy_on_response_body
+func proxyOnResponseBody(id, size, endOfStream uint32) uint32 {
+	return uint32(streamCall("proxy_on_response_body", id, func(s Stream) Action {
+		return s.OnResponseBody(int(size), endOfStream != 0)
+	}))
+}
+
+//go:wasmexport proxy_on_response_trailers
+func proxyOnResponseTrailers(id, n uint32) uint32 {
+	return uint32(streamCall("proxy_on_response_trailers", id, func(s Stream) Action {
+		return s.OnResponseTrailers(int(n))
+	}))
+}
+
+func finishStream(name string, id uint32) {
+	st, ok := streams[id]
+	if !ok || st.done {
+		return
+	}
+	st.done = true
+	defer func() { logPanic(recover(), name) }()
+	st.s.OnDone()
+}
+
+//go:wasmexport proxy_on_log
+func proxyOnLog(id uint32) {
+	finishStream("proxy_on_log", id)
+}
+
+//go:wasmexport proxy_on_done
+func proxyOnDone(id uint32) uint32 {
+	if _, ok := streams[id]; ok {
+		finishStream("proxy_on_done", id)
+	}
+	return 1
+}
+
+//go:wasmexport proxy_on_delete
+func proxyOnDelete(id uint32) {
+	defer collect()
+	if _, ok := streams[id]; ok {
+		finishStream("proxy_on_delete", id)
+		delete(streams, id)
+		return
+	}
+	delete(roots, id)
+}
+
+// logPanic logs a panic recovered at the ABI boundary at critical, without
+// the panic value, which could hold request data. It reports whether there
+// was a panic. Use it as defer func() { logPanic(recover(), name) }().
+func logPanic(v any, callback string) bool {
+	if v == nil {
+		return false
+	}
+	msg := "wasm-authn: internal error in " + callback
+	if re, ok := v.(runtime.Error); ok {
+		msg += ": " + re.Error()
+	}
+	Log(LogCritical, msg)
+	return true
+}

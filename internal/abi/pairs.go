@@ -1,0 +1,71 @@
+package abi
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Header is one header map entry. Keys are lower case on the host side.
+type Header struct {
+	Key, Value string
+}
+
+// EncodePairs serializes headers in the proxy-wasm pair format: a u32 count,
+// count (key length, value length) u32 pairs, then every key and value
+// followed by a NUL byte. All integers are little-endian.
+func EncodePairs(hs []Header) []byte {
+	size := 4
+	for _, h := range hs {
+		size += 8 + len(h.Key) + 1 + len(h.Value) + 1
+	}
+	buf := make([]byte, size)
+	binary.LittleEndian.PutUint32(buf, uint32(len(hs)))
+	p := 4
+	for _, h := range hs {
+		binary.LittleEndian.PutUint32(buf[p:], uint32(len(h.Key)))
+		binary.LittleEndian.PutUint32(buf[p+4:], uint32(len(h.Value)))
+		p += 8
+	}
+	for _, h := range hs {
+		p += copy(buf[p:], h.Key)
+		buf[p] = 0
+		p++
+		p += copy(buf[p:], h.Value)
+		buf[p] = 0
+		p++
+	}
+	return buf
+}
+
+var errPairs = errors.New("malformed header pairs")
+
+// DecodePairs parses the pair format. An empty input (the host's encoding of
+// an empty map, also a single NUL byte per the spec) is an empty map.
+func DecodePairs(b []byte) ([]Header, error) {
+	if len(b) == 0 || (len(b) == 1 && b[0] == 0) {
+		return nil, nil
+	}
+	if len(b) < 4 {
+		return nil, errPairs
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(n)*8 > uint64(len(b)-4) {
+		return nil, errPairs
+	}
+	sizes := b[4 : 4+8*n]
+	data := b[4+8*n:]
+	hs := make([]Header, 0, n)
+	for i := uint32(0); i < n; i++ {
+		kl := uint64(binary.LittleEndian.Uint32(sizes[8*i:]))
+		vl := uint64(binary.LittleEndian.Uint32(sizes[8*i+4:]))
+		if kl+1+vl+1 > uint64(len(data)) {
+			return nil, errPairs
+		}
+		if data[kl] != 0 || data[kl+1+vl] != 0 {
+			return nil, errPairs
+		}
+		hs = append(hs, Header{Key: string(data[:kl]), Value: string(data[kl+1 : kl+1+vl])})
+		data = data[kl+1+vl+1:]
+	}
+	return hs, nil
+}

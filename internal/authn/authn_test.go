@@ -1,0 +1,56 @@
+package authn
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestQueryValues(t *testing.T) {
+	tests := []struct {
+		q, name string
+		want    []string
+		ok      bool
+	}{
+		{"a=1&api_key=k1", "api_key", []string{"k1"}, true},
+		{"api_key=k1&api_key=k2", "api_key", []string{"k1", "k2"}, true},
+		{"api%5Fkey=k%2B1", "api_key", []string{"k+1"}, true},
+		{"x=1&&y", "api_key", nil, true},
+		{"api_key=%zz", "api_key", nil, false},
+		{"api_key", "api_key", []string{""}, true},
+	}
+	for _, tt := range tests {
+		got, ok := QueryValues(tt.q, tt.name)
+		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("QueryValues(%q, %q) = %q, %v; want %q, %v", tt.q, tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestRemoveQuery(t *testing.T) {
+	tests := []struct{ path, want string }{
+		{"/a?api_key=k", "/a"},
+		{"/a?x=%20&api_key=k&y=2", "/a?x=%20&y=2"},
+		{"/a?api%5fkey=k&y", "/a?y"},
+		{"/a", "/a"},
+		{"/a?y=1", "/a?y=1"},
+	}
+	for _, tt := range tests {
+		if got := RemoveQuery(tt.path, []string{"api_key"}); got != tt.want {
+			t.Errorf("RemoveQuery(%q) = %q; want %q", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestCleanValue(t *testing.T) {
+	if got := CleanValue("a\r\nb\x00c\td"); got != "a  b c\td" {
+		t.Fatalf("CleanValue = %q", got)
+	}
+}
+
+func TestReasonStatus(t *testing.T) {
+	for _, r := range Reasons() {
+		if r.String() == "unknown" || r.Status() < 400 {
+			t.Errorf("reason %d: name %q status %d", r, r, r.Status())
+		}
+	}
+}

@@ -1,0 +1,208 @@
+// Package basic authenticates requests with HTTP Basic credentials
+// (RFC 7617) against htpasswd content, and caches successful verifications
+// per VM: bcrypt at cost 10 takes about 95 ms in a Go Wasm VM, on the
+// proxy's worker thread.
+package basic
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+)
+
+// Verifier checks a user's password (an *htpasswd.File).
+type Verifier interface {
+	Verify(user, password string) bool
+}
+
+// MaxHeaderLength bounds the Authorization value this provider decodes.
+const MaxHeaderLength = 4096
+
+// Provider is a compiled basic provider. Its configuration is immutable;
+// the cache is per VM.
+type Provider struct {
+	name      string
+	users     Verifier
+	keep      bool
+	challenge string
+	cache     *Cache
+}
+
+// New returns a provider. cache may be nil to disable caching.
+func New(name, realm string, users Verifier, keep bool, cache *Cache) *Provider {
+	return &Provider{
+		name:      name,
+		users:     users,
+		keep:      keep,
+		challenge: `Basic realm="` + realm + `", charset="UTF-8"`,
+		cache:     cache,
+	}
+}
+
+func (p *Provider) Name() string      { return p.name }
+func (p *Provider) Method() string    { return "basic" }
+func (p *Provider) Challenge() string { return p.challenge }
+
+// Authenticate reads "Authorization: Basic <base64(user:password)>".
+// Other schemes on Authorization are not this provider's credential.
+func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
+	var cred string
+	found := 0
+	for _, v := range req.Values("authorization") {
+		if c, ok := cutBasic(v); ok {
+			cred = c
+			found++
+		}
+	}
+	switch {
+	case found == 0:
+		return authn.Verdict{Outcome: authn.Absent}
+	case found > 1:
+		return invalid(authn.ReasonMultipleCredentials, "more than one Basic credential in the request")
+	}
+	if len(cred) > MaxHeaderLength {
+		return invalid(authn.ReasonCredentialTooLarge, "the Basic credential is too long")
+	}
+	user, pass, err := Decode(cred)
+	if err != nil {
+		return authn.Verdict{Outcome: authn.Invalid, Err: err}
+	}
+	v := authn.Verdict{Outcome: authn.Valid, Identity: authn.Identity{Principal: user}}
+	if !p.keep {
+		v.Strip.RemoveHeaders = []string{"authorization"}
+	}
+	if p.cache != nil {
+		k := p.cache.key(p.name, user, pass)
+		if p.cache.hit(k, req.Now) {
+			v.CacheHit = true
+			return v
+		}
+		if !p.users.Verify(user, pass) {
+			return invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+		}
+		p.cache.put(k, req.Now)
+		return v
+	}
+	if !p.users.Verify(user, pass) {
+		return invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+	}
+	return v
+}
+
+func invalid(r authn.Reason, desc string) authn.Verdict {
+	return authn.Verdict{Outcome: authn.Invalid, Err: authn.Deny(r, desc)}
+}
+
+// cutBasic returns the token68 after a case-insensitive "Basic" scheme.
+func cutBasic(v string) (string, bool) {
+	const scheme = "basic"
+	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", false
+	}
+	rest := v[len(scheme):]
+	if rest == "" {
+		return "", true // "Basic" with nothing: malformed, but ours
+	}
+	if rest[0] != ' ' {
+		return "", false // e.g. "Basically"
+	}
+	return strings.Trim(rest, " "), true
+}
+
+// Decode parses the base64 token of a Basic credential into user and
+// password (RFC 7617 §2): the user-id is everything before the first colon
+// and must not be empty; the password may contain colons; both must be
+// valid UTF-8 without control characters.
+func Decode(token string) (user, pass string, err *authn.Error) {
+	raw, e := base64.StdEncoding.Strict().DecodeString(token)
+	if e != nil || token == "" {
+		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid base64")
+	}
+	s := string(raw)
+	if !utf8.ValidString(s) {
+		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid UTF-8")
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential contains control characters")
+		}
+	}
+	user, pass, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential has no colon")
+	}
+	if user == "" {
+		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic user name is empty")
+	}
+	return user, pass, nil
+}
+
+// Cache remembers successful verifications for a bounded time and number of
+// entries. It is keyed by HMAC-SHA-256 of the credential under a per-VM
+// random key, so the cache never holds a password or an offline-checkable
+// hash of one. Failures are never cached.
+type Cache struct {
+	mac     []byte
+	ttl     time.Duration
+	max     int
+	entries map[[sha256.Size]byte]time.Time // key -> expiry
+	order   [][sha256.Size]byte             // insertion order, for eviction
+}
+
+// NewCache returns a cache; macKey must be random and secret.
+func NewCache(macKey []byte, maxEntries int, ttl time.Duration) *Cache {
+	return &Cache{mac: macKey, ttl: ttl, max: maxEntries, entries: make(map[[sha256.Size]byte]time.Time, maxEntries)}
+}
+
+func (c *Cache) key(provider, user, pass string) [sha256.Size]byte {
+	h := hmac.New(sha256.New, c.mac)
+	h.Write([]byte(provider))
+	h.Write([]byte{0})
+	h.Write([]byte(user))
+	h.Write([]byte{0})
+	h.Write([]byte(pass))
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *Cache) hit(k [sha256.Size]byte, now time.Time) bool {
+	exp, ok := c.entries[k]
+	if !ok {
+		return false
+	}
+	if !now.Before(exp) {
+		delete(c.entries, k)
+		return false
+	}
+	return true
+}
+
+func (c *Cache) put(k [sha256.Size]byte, now time.Time) {
+	if _, ok := c.entries[k]; !ok {
+		for len(c.entries) >= c.max && len(c.order) > 0 {
+			delete(c.entries, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.order = append(c.order, k)
+	}
+	c.entries[k] = now.Add(c.ttl)
+	if len(c.order) > 2*c.max {
+		// Drop keys already expired and deleted by hit().
+		live := c.order[:0]
+		for _, o := range c.order {
+			if _, ok := c.entries[o]; ok {
+				live = append(live, o)
+			}
+		}
+		c.order = live
+	}
+}
+
+// Len is the number of cached entries.
+func (c *Cache) Len() int { return len(c.entries) }

@@ -1,0 +1,225 @@
+//go:build wasip1
+
+// Package filter is the thin adapter between the proxy-wasm ABI and the
+// authentication policy: it owns the root and stream contexts and every
+// host call, and leaves every decision to package policy.
+package filter
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/wasm-authn/wasm-authn/internal/abi"
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/config"
+	"github.com/wasm-authn/wasm-authn/internal/policy"
+)
+
+// root is the plugin context of one worker VM. It holds the compiled policy
+// (immutable) and the metric ids.
+type root struct {
+	id      uint32
+	policy  *policy.Policy
+	metrics *metrics
+}
+
+// NewRoot is the root context factory registered in init().
+func NewRoot(id uint32) abi.Root { return &root{id: id} }
+
+func (r *root) OnVMStart(int) bool { return true }
+
+// OnConfigure parses, validates and compiles the plugin configuration. A bad
+// configuration fails the plugin with one critical log line per problem;
+// the plugin never serves with a half-valid configuration.
+func (r *root) OnConfigure(size int) bool {
+	var data []byte
+	if size > 0 {
+		b, err := abi.GetBuffer(abi.BufferPluginConfiguraton, 0, uint32(size))
+		if err != nil {
+			abi.Log(abi.LogCritical, "wasm-authn: cannot read the plugin configuration: "+err.Error())
+			return false
+		}
+		data = b
+	}
+	p, warnings, err := config.Load(data)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			abi.Log(abi.LogCritical, "wasm-authn: invalid configuration: "+line)
+		}
+		return false
+	}
+	for _, w := range warnings {
+		abi.Log(abi.LogWarn, "wasm-authn: configuration warning: "+w)
+	}
+	m, err := defineMetrics(p)
+	if err != nil {
+		abi.Log(abi.LogCritical, "wasm-authn: cannot define metrics: "+err.Error())
+		return false
+	}
+	r.policy, r.metrics = p, m
+	abi.Log(abi.LogInfo, "wasm-authn: configured")
+	return true
+}
+
+func (r *root) OnTick()                                   {}
+func (r *root) OnHTTPCallResponse(uint32, int, int, int) {}
+
+func (r *root) NewStream(id uint32) abi.Stream {
+	return &stream{root: r, id: id}
+}
+
+// stream is the context of one HTTP stream.
+type stream struct {
+	abi.DefaultStream
+	root      *root
+	id        uint32
+	responded bool
+}
+
+// OnRequestHeaders judges the request. Every host error on this path ends
+// in a deny.
+func (s *stream) OnRequestHeaders(int, bool) abi.Action {
+	p := s.root.policy
+	if p == nil {
+		return s.deny(authn.Deny(authn.ReasonInternal, "the filter is not configured"), nil, "")
+	}
+	hs, err := abi.GetHeaders(abi.MapRequestHeaders)
+	if err != nil {
+		return s.fail("read request headers", err)
+	}
+	req := &authn.Request{Headers: make([]authn.Header, 0, len(hs)), Now: time.Now()}
+	authorizations := 0
+	var spoofed []string
+	for _, h := range hs {
+		switch h.Key {
+		case ":method":
+			req.Method = h.Value
+		case ":scheme":
+			req.Scheme = h.Value
+		case ":authority":
+			req.Authority = h.Value
+		case ":path":
+			req.Path = h.Value
+		case "authorization":
+			authorizations++
+		}
+		if s.isIdentityHeader(h.Key) && !contains(spoofed, h.Key) {
+			spoofed = append(spoofed, h.Key)
+		}
+		req.Headers = append(req.Headers, authn.Header{Key: h.Key, Value: h.Value})
+	}
+	// Identity headers sent by the client are removed first, whatever the
+	// outcome, so they can never be spoofed.
+	for _, k := range spoofed {
+		if err := abi.RemoveHeader(abi.MapRequestHeaders, k); err != nil {
+			return s.fail("remove a client identity header", err)
+		}
+	}
+	if authorizations > 1 {
+		return s.deny(authn.Deny(authn.ReasonBadRequest, "the request has more than one Authorization header"), nil, "")
+	}
+	if why := policy.UnsafePath(req.PathOnly()); why != "" {
+		return s.deny(authn.Deny(authn.ReasonBadRequest, why), nil, "")
+	}
+	rule := p.Route(req)
+	if rule == nil {
+		return s.deny(authn.Deny(authn.ReasonNoRule, "no rule allows this request"), nil, "")
+	}
+	d := p.Decide(req, rule)
+	s.root.metrics.verdicts(d.Verdicts)
+	if !d.Allow {
+		return s.deny(d.Err, d.Challenges, rule.Name)
+	}
+	if err := s.forward(req, &d); err != nil {
+		return s.fail("edit the request", err)
+	}
+	s.root.metrics.allowed()
+	abi.Log(abi.LogDebug, "wasm-authn: allowed by rule "+rule.Name)
+	return abi.Continue
+}
+
+func (s *stream) isIdentityHeader(k string) bool {
+	p := s.root.policy
+	return contains(p.Strip, k) || strings.HasPrefix(k, p.Identity.MetadataPrefix)
+}
+
+// forward removes the credentials and adds the identity headers.
+func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
+	for _, k := range d.Strip.RemoveHeaders {
+		if err := abi.RemoveHeader(abi.MapRequestHeaders, k); err != nil {
+			return err
+		}
+	}
+	if len(d.Strip.RemoveQuery) > 0 {
+		if err := abi.ReplaceHeader(abi.MapRequestHeaders, ":path", authn.RemoveQuery(req.Path, d.Strip.RemoveQuery)); err != nil {
+			return err
+		}
+	}
+	if d.Provider == nil {
+		return nil // anonymous
+	}
+	id := s.root.policy.Identity
+	set := [][2]string{
+		{id.Method, d.Provider.Method()},
+		{id.Provider, d.Provider.Name()},
+		{id.Principal, d.Identity.Principal},
+	}
+	for k, v := range d.Identity.Metadata {
+		set = append(set, [2]string{id.MetadataPrefix + k, v})
+	}
+	for _, kv := range set {
+		if err := abi.ReplaceHeader(abi.MapRequestHeaders, kv[0], authn.CleanValue(kv[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail denies with a 503 after an unexpected host error.
+func (s *stream) fail(what string, err error) abi.Action {
+	abi.Log(abi.LogError, "wasm-authn: cannot "+what+": "+err.Error())
+	return s.deny(authn.Deny(authn.ReasonInternal, "the request could not be checked"), nil, "")
+}
+
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// deny is the single exit for every rejection: it sends the local reply
+// (status, challenges, a small JSON body without any credential), counts it
+// and logs the reason at debug. It sends at most one reply per stream.
+func (s *stream) deny(e *authn.Error, challenges []string, rule string) abi.Action {
+	if s.responded {
+		return abi.Pause
+	}
+	s.responded = true
+	if s.root.metrics != nil {
+		s.root.metrics.denied(e.Reason)
+	}
+	msg := "wasm-authn: denied (" + e.Reason.String() + "): " + e.Description
+	if rule != "" {
+		msg += " [rule " + rule + "]"
+	}
+	abi.Log(abi.LogDebug, msg)
+	body, _ := json.Marshal(errorBody{Error: e.Reason.String(), Description: e.Description})
+	headers := []abi.Header{{Key: "content-type", Value: "application/json"}, {Key: "cache-control", Value: "no-store"}}
+	for _, c := range challenges {
+		headers = append(headers, abi.Header{Key: "www-authenticate", Value: c})
+	}
+	if err := abi.SendLocalResponse(uint32(e.Reason.Status()), "wasm_authn_"+e.Reason.String(), body, headers, -1); err != nil {
+		abi.Log(abi.LogCritical, "wasm-authn: cannot send the local reply, resetting the stream: "+err.Error())
+		_ = abi.CloseStream(abi.StreamRequest)
+	}
+	return abi.Pause
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

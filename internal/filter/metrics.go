@@ -1,0 +1,79 @@
+//go:build wasip1
+
+package filter
+
+import (
+	"github.com/wasm-authn/wasm-authn/internal/abi"
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/policy"
+)
+
+// metrics holds the ids of a fixed, bounded set of counters defined once in
+// proxy_on_configure: requests allowed, requests denied per reason, and per
+// provider successes, failures per reason and cache hits/misses. Names never
+// contain request data.
+type metrics struct {
+	allowedID uint32
+	deniedID  map[authn.Reason]uint32
+	providers []providerMetrics
+}
+
+type providerMetrics struct {
+	success, cacheHit, cacheMiss uint32
+	failure                      map[authn.Reason]uint32
+}
+
+func defineMetrics(p *policy.Policy) (*metrics, error) {
+	var err error
+	def := func(name string) uint32 {
+		if err != nil {
+			return 0
+		}
+		var id uint32
+		id, err = abi.DefineMetric(abi.MetricCounter, p.MetricPrefix+"."+name)
+		return id
+	}
+	m := &metrics{deniedID: map[authn.Reason]uint32{}}
+	m.allowedID = def("allowed")
+	for _, r := range authn.Reasons() {
+		m.deniedID[r] = def("denied." + r.String())
+	}
+	for _, prov := range p.Providers {
+		base := "provider." + prov.Name() + "."
+		pm := providerMetrics{
+			success:   def(base + "success"),
+			cacheHit:  def(base + "cache_hit"),
+			cacheMiss: def(base + "cache_miss"),
+			failure:   map[authn.Reason]uint32{},
+		}
+		for _, r := range []authn.Reason{authn.ReasonInvalidCredential, authn.ReasonMalformedCredential, authn.ReasonMultipleCredentials, authn.ReasonCredentialTooLarge} {
+			pm.failure[r] = def(base + "failure." + r.String())
+		}
+		m.providers = append(m.providers, pm)
+	}
+	return m, err
+}
+
+func inc(id uint32) {
+	if id != 0 {
+		_ = abi.IncrementMetric(id, 1)
+	}
+}
+
+func (m *metrics) allowed()              { inc(m.allowedID) }
+func (m *metrics) denied(r authn.Reason) { inc(m.deniedID[r]) }
+
+func (m *metrics) verdicts(vs map[int]authn.Verdict) {
+	for i, v := range vs {
+		pm := m.providers[i]
+		switch v.Outcome {
+		case authn.Valid:
+			inc(pm.success)
+			if v.CacheHit {
+				inc(pm.cacheHit)
+			}
+		case authn.Invalid:
+			inc(pm.failure[v.Err.Reason])
+		}
+	}
+}

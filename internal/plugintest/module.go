@@ -1,0 +1,123 @@
+// Package plugintest builds the real wasm-authn module and drives it in the
+// hosts the test suites use: the Envoy-faithful emulator (package host) and,
+// as an independent second host, the Go SDK's proxytest emulator.
+package plugintest
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var (
+	buildOnce sync.Once
+	module    []byte
+	buildErr  error
+)
+
+// Module returns the plugin's .wasm, built once per test binary with the
+// upstream Go toolchain exactly as `make build` does.
+func Module(tb testing.TB) []byte {
+	tb.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "wasm-authn-module")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		out := filepath.Join(dir, "wasm-authn.wasm")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./plugin")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New("building the plugin: " + err.Error() + "\n" + string(b))
+			return
+		}
+		module, buildErr = os.ReadFile(out)
+		os.RemoveAll(dir)
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return module
+}
+
+// RenameExport returns a copy of a wasm binary with export old renamed to
+// new. The SDK's proxytest host never calls a reactor's _initialize; renamed
+// to _start, wazero runs it when the module is instantiated, as Envoy would
+// before any callback.
+func RenameExport(wasm []byte, old, new string) ([]byte, error) {
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, errors.New("not a wasm binary")
+	}
+	out := append([]byte{}, wasm[:8]...)
+	p := 8
+	found := false
+	for p < len(wasm) {
+		id := wasm[p]
+		size, n := binary.Uvarint(wasm[p+1:])
+		if n <= 0 {
+			return nil, errors.New("bad section size")
+		}
+		start := p + 1 + n
+		end := start + int(size)
+		if end > len(wasm) {
+			return nil, errors.New("section past the end")
+		}
+		body := wasm[start:end]
+		if id == 7 { // export section
+			nb, ok, err := renameIn(body, old, new)
+			if err != nil {
+				return nil, err
+			}
+			found = ok
+			body = nb
+		}
+		out = append(out, id)
+		out = binary.AppendUvarint(out, uint64(len(body)))
+		out = append(out, body...)
+		p = end
+	}
+	if !found {
+		return nil, errors.New("export " + old + " not found")
+	}
+	return out, nil
+}
+
+func renameIn(sec []byte, old, new string) ([]byte, bool, error) {
+	count, n := binary.Uvarint(sec)
+	if n <= 0 {
+		return nil, false, errors.New("bad export count")
+	}
+	out := binary.AppendUvarint(nil, count)
+	p := n
+	found := false
+	for i := uint64(0); i < count; i++ {
+		l, n := binary.Uvarint(sec[p:])
+		if n <= 0 || p+n+int(l) > len(sec) {
+			return nil, false, errors.New("bad export name")
+		}
+		name := string(sec[p+n : p+n+int(l)])
+		p += n + int(l)
+		if name == old {
+			name, found = new, true
+		}
+		out = binary.AppendUvarint(out, uint64(len(name)))
+		out = append(out, name...)
+		// kind byte + index (uvarint)
+		_, m := binary.Uvarint(sec[p+1:])
+		if m <= 0 {
+			return nil, false, errors.New("bad export index")
+		}
+		out = append(out, sec[p:p+1+m]...)
+		p += 1 + m
+	}
+	return out, found, nil
+}

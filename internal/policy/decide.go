@@ -1,0 +1,153 @@
+package policy
+
+import (
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+)
+
+// Expr is a requirement over providers: a provider reference (with optional
+// constraints), or any/all of sub-expressions.
+type Expr struct {
+	// Provider is an index into Policy.Providers; -1 for any/all.
+	Provider int
+	// Consumers, when non-empty, is the set of principals the provider's
+	// identity must be one of; others are forbidden (403).
+	Consumers map[string]bool
+	Any       []*Expr
+	All       []*Expr
+}
+
+// Providers returns the provider indexes e refers to, each once, in order.
+func (e *Expr) Providers() []int {
+	var out []int
+	seen := map[int]bool{}
+	var walk func(*Expr)
+	walk = func(e *Expr) {
+		if e.Provider >= 0 {
+			if !seen[e.Provider] {
+				seen[e.Provider] = true
+				out = append(out, e.Provider)
+			}
+			return
+		}
+		for _, c := range e.Any {
+			walk(c)
+		}
+		for _, c := range e.All {
+			walk(c)
+		}
+	}
+	walk(e)
+	return out
+}
+
+// Decision is the outcome for one request.
+type Decision struct {
+	Allow bool
+	// Err is the reason to deny (nil when allowed).
+	Err *authn.Error
+	// Challenges are WWW-Authenticate values for a 401.
+	Challenges []string
+	// Provider and Identity are the first satisfied requirement's, in
+	// expression order, when allowed.
+	Provider authn.Provider
+	Identity authn.Identity
+	// Strip removes every credential the request presented to a provider
+	// that accepted it.
+	Strip authn.Edit
+	// Verdicts holds each consulted provider's verdict (by index), for
+	// metrics.
+	Verdicts map[int]authn.Verdict
+}
+
+// Decide judges req under rule r: every provider the rule refers to is
+// consulted exactly once. A credential that is presented and rejected
+// denies the request even if another requirement is met: presented
+// credentials must be valid.
+func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
+	if r.Anonymous {
+		return Decision{Allow: true}
+	}
+	d := Decision{Verdicts: map[int]authn.Verdict{}}
+	for _, i := range r.Uses {
+		d.Verdicts[i] = p.Providers[i].Authenticate(req)
+	}
+	for _, i := range r.Uses {
+		if v := d.Verdicts[i]; v.Outcome == authn.Invalid {
+			d.Err = v.Err
+			d.Challenges = p.challenges(r, d.Verdicts, v.Err.Reason)
+			return d
+		}
+	}
+	var forbidden bool
+	var first *Expr
+	var eval func(e *Expr) bool
+	eval = func(e *Expr) bool {
+		switch {
+		case e.Provider >= 0:
+			v := d.Verdicts[e.Provider]
+			if v.Outcome != authn.Valid {
+				return false
+			}
+			if len(e.Consumers) > 0 && !e.Consumers[v.Identity.Principal] {
+				forbidden = true
+				return false
+			}
+			if first == nil {
+				first = e
+			}
+			return true
+		case e.Any != nil:
+			ok := false
+			for _, c := range e.Any {
+				if eval(c) {
+					ok = true // evaluate all, so the first satisfied leaf is stable
+				}
+			}
+			return ok
+		default:
+			for _, c := range e.All {
+				if !eval(c) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	if eval(r.Require) && first != nil {
+		d.Allow = true
+		d.Provider = p.Providers[first.Provider]
+		d.Identity = d.Verdicts[first.Provider].Identity
+		for _, v := range d.Verdicts {
+			if v.Outcome == authn.Valid {
+				d.Strip.RemoveHeaders = append(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders...)
+				d.Strip.RemoveQuery = append(d.Strip.RemoveQuery, v.Strip.RemoveQuery...)
+			}
+		}
+		return d
+	}
+	if forbidden {
+		d.Err = authn.Deny(authn.ReasonForbidden, "the authenticated identity is not allowed to access this resource")
+		return d
+	}
+	d.Err = authn.Deny(authn.ReasonMissingCredential, "this resource requires authentication")
+	d.Challenges = p.challenges(r, d.Verdicts, authn.ReasonMissingCredential)
+	return d
+}
+
+// challenges lists one WWW-Authenticate value per acceptable scheme of the
+// rule, for 401 responses only.
+func (p *Policy) challenges(r *Rule, _ map[int]authn.Verdict, reason authn.Reason) []string {
+	if reason.Status() != 401 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, i := range r.Uses {
+		c := p.Providers[i].Challenge()
+		if c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
