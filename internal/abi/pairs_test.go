@@ -41,11 +41,11 @@ func TestEncodePairsLayout(t *testing.T) {
 
 func TestDecodePairsRejectsMalformed(t *testing.T) {
 	bad := map[string][]byte{
-		"short":            {1, 0},
-		"count too large":  {0xff, 0xff, 0xff, 0xff},
-		"missing NUL":      {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 'a', 'x', 'b', 0},
-		"value past end":   {1, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 'a', 0, 'b', 0},
-		"huge key length":  {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0},
+		"short":           {1, 0},
+		"count too large": {0xff, 0xff, 0xff, 0xff},
+		"missing NUL":     {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 'a', 'x', 'b', 0},
+		"value past end":  {1, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 'a', 0, 'b', 0},
+		"huge key length": {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0},
 	}
 	for name, b := range bad {
 		t.Run(name, func(t *testing.T) {

@@ -62,7 +62,7 @@ func (r *root) OnConfigure(size int) bool {
 	return true
 }
 
-func (r *root) OnTick()                                   {}
+func (r *root) OnTick()                                  {}
 func (r *root) OnHTTPCallResponse(uint32, int, int, int) {}
 
 func (r *root) NewStream(id uint32) abi.Stream {
