@@ -49,6 +49,9 @@ func Load(data []byte) (*policy.Policy, []string, error) {
 	}
 	v, err := parseJSON(data)
 	if err != nil {
+		if p, ok := err.(Problem); ok {
+			return nil, nil, p
+		}
 		return nil, nil, Problem{Path: "$", Msg: err.Error()}
 	}
 	c := &compiler{}
@@ -275,9 +278,10 @@ func (c *compiler) apiKey(o *object, name, realm, metaPrefix string) authn.Provi
 		sources = append(sources, src)
 	}
 	keys := map[[sha256.Size]byte]*apikey.Consumer{}
-	add := func(path string, sum [sha256.Size]byte, kp *object) {
-		consumer := kp.str("consumer", true)
-		if consumer != "" && !validPrincipal(consumer) {
+	// consumer reads the consumer and metadata of a key entry.
+	consumer := func(kp *object) *apikey.Consumer {
+		name := kp.str("consumer", true)
+		if name != "" && !validPrincipal(name) {
 			c.ps.add(kp.field("consumer"), "must be printable ASCII without spaces (it is sent upstream in a header)")
 		}
 		meta, mp := kp.stringMap("metadata")
@@ -289,11 +293,14 @@ func (c *compiler) apiKey(o *object, name, realm, metaPrefix string) authn.Provi
 				c.ps.add(joinKey(mp, k), "metadata values must not contain control characters")
 			}
 		}
+		return &apikey.Consumer{Name: name, Metadata: meta}
+	}
+	add := func(path string, sum [sha256.Size]byte, cons *apikey.Consumer) {
 		if _, dup := keys[sum]; dup {
 			c.ps.add(path, "duplicate key")
 			return
 		}
-		keys[sum] = &apikey.Consumer{Name: consumer, Metadata: meta}
+		keys[sum] = cons
 	}
 	kl, kp := o.array("keys", false)
 	for i, kv := range kl {
@@ -301,12 +308,13 @@ func (c *compiler) apiKey(o *object, name, realm, metaPrefix string) authn.Provi
 		if k == nil {
 			continue
 		}
+		cons := consumer(k)
 		h := strings.ToLower(k.str("sha256", true))
 		raw, err := hex.DecodeString(h)
 		if err != nil || len(raw) != sha256.Size {
 			c.ps.add(k.field("sha256"), "must be 64 hexadecimal digits (the SHA-256 of the key)")
 		} else {
-			add(k.path, [sha256.Size]byte(raw), k)
+			add(k.path, [sha256.Size]byte(raw), cons)
 		}
 		k.close()
 	}
@@ -322,11 +330,12 @@ func (c *compiler) apiKey(o *object, name, realm, metaPrefix string) authn.Provi
 		if k == nil {
 			continue
 		}
+		cons := consumer(k)
 		key := k.str("key", true)
 		if len(key) < 16 || len(key) > apikey.MaxKeyLength || !validPrincipal(key) {
 			c.ps.add(k.field("key"), "must be 16 to %d printable ASCII characters without spaces", apikey.MaxKeyLength)
 		} else if allowPlain {
-			add(k.path, sha256.Sum256([]byte(key)), k)
+			add(k.path, sha256.Sum256([]byte(key)), cons)
 		}
 		k.close()
 	}
@@ -505,11 +514,11 @@ func (c *compiler) expr(v any, path string, depth int) *policy.Expr {
 	if o == nil {
 		return nil
 	}
-	defer o.close()
 	if depth > maxExprDepth {
 		c.ps.add(path, "nests deeper than %d levels", maxExprDepth)
 		return nil
 	}
+	defer o.close()
 	e := &policy.Expr{Provider: -1}
 	kinds := 0
 	for _, k := range []string{"provider", "any", "all"} {

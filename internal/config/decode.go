@@ -74,7 +74,7 @@ func parseValue(dec *json.Decoder, path string) (any, error) {
 				}
 				k := kt.(string)
 				if _, dup := m[k]; dup {
-					return nil, fmt.Errorf("%s: duplicate key %q", joinKey(path, k), k)
+					return nil, Problem{Path: joinKey(path, k), Msg: fmt.Sprintf("duplicate key %q", k)}
 				}
 				v, err := parseValue(dec, joinKey(path, k))
 				if err != nil {
@@ -109,7 +109,7 @@ func parseValue(dec *json.Decoder, path string) (any, error) {
 
 func jsonErr(err error) error {
 	if err == io.EOF {
-		return errors.New("unexpected end of JSON")
+		return errors.New("invalid JSON: unexpected end of input")
 	}
 	return fmt.Errorf("invalid JSON: %v", err)
 }

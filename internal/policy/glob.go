@@ -6,7 +6,7 @@ import (
 )
 
 // A glob is matched segment by segment: "*" matches exactly one path
-// segment (never a '/'), "**" matches zero or more whole segments, and any
+// non-empty segment (never a '/'), "**" matches zero or more whole segments, and any
 // other segment must match literally, where a '*' inside a segment matches
 // any run of characters except '/'. "/api/*/items/**" matches
 // "/api/v1/items" and "/api/v1/items/7/tags" but not "/api/v1/v2/items".
@@ -64,6 +64,9 @@ func matchSegs(parts []globPart, segs []string) bool {
 func matchSegment(pieces []string, s string) bool {
 	if len(pieces) == 1 {
 		return s == pieces[0]
+	}
+	if len(pieces) == 2 && pieces[0] == "" && pieces[1] == "" {
+		return s != "" // a lone '*' is one non-empty segment
 	}
 	if !strings.HasPrefix(s, pieces[0]) {
 		return false
