@@ -155,8 +155,9 @@ type Verdict struct {
 	Err      *Error
 	// Strip removes the credential before the request goes upstream.
 	Strip Edit
-	// CacheHit reports that a cached verification was used.
-	CacheHit bool
+	// CacheHit reports that a cached verification was used; CacheMiss that
+	// a cache exists and the credential was verified in full.
+	CacheHit, CacheMiss bool
 }
 
 // Provider is one configured authentication method. Implementations are

@@ -83,9 +83,12 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 			return v
 		}
 		if !p.users.Verify(user, pass) {
-			return invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+			bad := invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+			bad.CacheMiss = true
+			return bad
 		}
 		p.cache.put(k, req.Now)
+		v.CacheMiss = true
 		return v
 	}
 	if !p.users.Verify(user, pass) {

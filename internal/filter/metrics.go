@@ -40,11 +40,9 @@ func defineMetrics(p *policy.Policy) (*metrics, error) {
 	}
 	for _, prov := range p.Providers {
 		base := "provider." + prov.Name() + "."
-		pm := providerMetrics{
-			success:   def(base + "success"),
-			cacheHit:  def(base + "cache_hit"),
-			cacheMiss: def(base + "cache_miss"),
-			failure:   map[authn.Reason]uint32{},
+		pm := providerMetrics{success: def(base + "success"), failure: map[authn.Reason]uint32{}}
+		if prov.Method() == "basic" {
+			pm.cacheHit, pm.cacheMiss = def(base+"cache_hit"), def(base+"cache_miss")
 		}
 		for _, r := range []authn.Reason{authn.ReasonInvalidCredential, authn.ReasonMalformedCredential, authn.ReasonMultipleCredentials, authn.ReasonCredentialTooLarge} {
 			pm.failure[r] = def(base + "failure." + r.String())
@@ -66,6 +64,9 @@ func (m *metrics) denied(r authn.Reason) { inc(m.deniedID[r]) }
 func (m *metrics) verdicts(vs map[int]authn.Verdict) {
 	for i, v := range vs {
 		pm := m.providers[i]
+		if v.CacheMiss {
+			inc(pm.cacheMiss)
+		}
 		switch v.Outcome {
 		case authn.Valid:
 			inc(pm.success)
