@@ -23,6 +23,10 @@ type providerMetrics struct {
 	failure                      map[authn.Reason]uint32
 }
 
+// noMetric marks a metric this provider does not have. Zero is a valid id
+// on some hosts (Envoy starts at 4, the Go SDK's emulator at 0).
+const noMetric = ^uint32(0)
+
 func defineMetrics(p *policy.Policy) (*metrics, error) {
 	var err error
 	def := func(name string) uint32 {
@@ -40,7 +44,7 @@ func defineMetrics(p *policy.Policy) (*metrics, error) {
 	}
 	for _, prov := range p.Providers {
 		base := "provider." + prov.Name() + "."
-		pm := providerMetrics{success: def(base + "success"), failure: map[authn.Reason]uint32{}}
+		pm := providerMetrics{success: def(base + "success"), cacheHit: noMetric, cacheMiss: noMetric, failure: map[authn.Reason]uint32{}}
 		if prov.Method() == "basic" {
 			pm.cacheHit, pm.cacheMiss = def(base+"cache_hit"), def(base+"cache_miss")
 		}
@@ -53,7 +57,7 @@ func defineMetrics(p *policy.Policy) (*metrics, error) {
 }
 
 func inc(id uint32) {
-	if id != 0 {
+	if id != noMetric {
 		_ = abi.IncrementMetric(id, 1)
 	}
 }
