@@ -73,6 +73,32 @@ func (r Reason) Status() int {
 type Error struct {
 	Reason      Reason
 	Description string
+	// Status overrides Reason.Status() when non-zero (e.g. 401 for RFC 9470
+	// insufficient_user_authentication, 403 for insufficient_scope).
+	Status int
+	// Code overrides the body's "error" (e.g. RFC 6750 "invalid_token");
+	// metrics still use Reason.
+	Code string
+	// Challenge, when set, is the WWW-Authenticate value of the provider
+	// that produced the error (e.g. Bearer with error= attributes); it
+	// replaces that provider's plain challenge.
+	Challenge string
+}
+
+// HTTPStatus is the response status for e.
+func (e *Error) HTTPStatus() int {
+	if e.Status != 0 {
+		return e.Status
+	}
+	return e.Reason.Status()
+}
+
+// ErrorCode is the body's "error" for e.
+func (e *Error) ErrorCode() string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return e.Reason.String()
 }
 
 func (e *Error) Error() string { return e.Reason.String() + ": " + e.Description }
@@ -126,6 +152,20 @@ type Identity struct {
 	Principal string
 	// Metadata is forwarded upstream as headers under the metadata prefix.
 	Metadata map[string]string
+	// Headers are provider-specific headers to send upstream (e.g. claims
+	// mapped to headers); their names are stripped from every request.
+	Headers []Header
+	// Claims is provider-specific data (e.g. verified JWT claims) that the
+	// provider's Constraints read.
+	Claims any
+}
+
+// Constraint is a per-rule requirement on an authenticated identity, such
+// as required scopes or claim values. It is compiled with the rule and must
+// be immutable.
+type Constraint interface {
+	// Check returns nil if id satisfies the constraint.
+	Check(id *Identity, req *Request) *Error
 }
 
 // Edit is a change to the request on its way upstream.
@@ -146,6 +186,9 @@ const (
 	Valid
 	// Invalid: a credential was presented and is rejected (Err says why).
 	Invalid
+	// Pending: the provider cannot decide yet (e.g. keys are being
+	// fetched); the filter pauses the request and asks again.
+	Pending
 )
 
 // Verdict is one provider's result for one request.

@@ -127,6 +127,10 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 		return s.deny(authn.Deny(authn.ReasonNoRule, "no rule allows this request"), nil, "")
 	}
 	d := p.Decide(req, rule)
+	if d.Pending {
+		// No provider waits for the host yet; fail closed rather than hang.
+		return s.deny(authn.Deny(authn.ReasonInternal, "the credential cannot be checked yet"), nil, rule.Name)
+	}
 	s.root.metrics.verdicts(d.Verdicts)
 	if !d.Allow {
 		return s.deny(d.Err, d.Challenges, rule.Name)
@@ -168,6 +172,9 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	for k, v := range d.Identity.Metadata {
 		set = append(set, [2]string{id.MetadataPrefix + k, v})
 	}
+	for _, h := range d.Identity.Headers {
+		set = append(set, [2]string{h.Key, h.Value})
+	}
 	for _, kv := range set {
 		if err := abi.ReplaceHeader(abi.MapRequestHeaders, kv[0], authn.CleanValue(kv[1])); err != nil {
 			return err
@@ -203,12 +210,12 @@ func (s *stream) deny(e *authn.Error, challenges []string, rule string) abi.Acti
 		msg += " [rule " + rule + "]"
 	}
 	abi.Log(abi.LogDebug, msg)
-	body, _ := json.Marshal(errorBody{Error: e.Reason.String(), Description: e.Description})
+	body, _ := json.Marshal(errorBody{Error: e.ErrorCode(), Description: e.Description})
 	headers := []abi.Header{{Key: "content-type", Value: "application/json"}, {Key: "cache-control", Value: "no-store"}}
 	for _, c := range challenges {
 		headers = append(headers, abi.Header{Key: "www-authenticate", Value: c})
 	}
-	if err := abi.SendLocalResponse(uint32(e.Reason.Status()), "wasm_authn_"+e.Reason.String(), body, headers, -1); err != nil {
+	if err := abi.SendLocalResponse(uint32(e.HTTPStatus()), "wasm_authn_"+e.ErrorCode(), body, headers, -1); err != nil {
 		abi.Log(abi.LogCritical, "wasm-authn: cannot send the local reply, resetting the stream: "+err.Error())
 		_ = abi.CloseStream(abi.StreamRequest)
 	}

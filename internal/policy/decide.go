@@ -12,7 +12,10 @@ type Expr struct {
 	// Consumers, when non-empty, is the set of principals the provider's
 	// identity must be one of; others are forbidden (403).
 	Consumers map[string]bool
-	Any       []*Expr
+	// Constraints are further per-rule requirements on the provider's
+	// identity (scopes, claims, ...), checked in order after Consumers.
+	Constraints []authn.Constraint
+	Any         []*Expr
 	All       []*Expr
 }
 
@@ -43,6 +46,8 @@ func (e *Expr) Providers() []int {
 // Decision is the outcome for one request.
 type Decision struct {
 	Allow bool
+	// Pending: a provider cannot decide yet; ask again later.
+	Pending bool
 	// Err is the reason to deny (nil when allowed).
 	Err *authn.Error
 	// Challenges are WWW-Authenticate values for a 401.
@@ -74,11 +79,19 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 	for _, i := range r.Uses {
 		if v := d.Verdicts[i]; v.Outcome == authn.Invalid {
 			d.Err = v.Err
-			d.Challenges = p.challenges(r, d.Verdicts, v.Err.Reason)
+			d.Challenges = p.challenges(r, i, v.Err)
+			return d
+		}
+	}
+	for _, i := range r.Uses {
+		if d.Verdicts[i].Outcome == authn.Pending {
+			d.Pending = true
 			return d
 		}
 	}
 	var forbidden bool
+	var constraintErr *authn.Error
+	var constraintProvider int
 	var first *Expr
 	var eval func(e *Expr) bool
 	eval = func(e *Expr) bool {
@@ -91,6 +104,14 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 			if len(e.Consumers) > 0 && !e.Consumers[v.Identity.Principal] {
 				forbidden = true
 				return false
+			}
+			for _, c := range e.Constraints {
+				if err := c.Check(&v.Identity, req); err != nil {
+					if constraintErr == nil {
+						constraintErr, constraintProvider = err, e.Provider
+					}
+					return false
+				}
 			}
 			if first == nil {
 				first = e
@@ -125,25 +146,38 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 		}
 		return d
 	}
+	if constraintErr != nil {
+		d.Err = constraintErr
+		d.Challenges = p.challenges(r, constraintProvider, constraintErr)
+		return d
+	}
 	if forbidden {
 		d.Err = authn.Deny(authn.ReasonForbidden, "the authenticated identity is not allowed to access this resource")
 		return d
 	}
 	d.Err = authn.Deny(authn.ReasonMissingCredential, "this resource requires authentication")
-	d.Challenges = p.challenges(r, d.Verdicts, authn.ReasonMissingCredential)
+	d.Challenges = p.challenges(r, -1, d.Err)
 	return d
 }
 
 // challenges lists one WWW-Authenticate value per acceptable scheme of the
-// rule, for 401 responses only.
-func (p *Policy) challenges(r *Rule, _ map[int]authn.Verdict, reason authn.Reason) []string {
-	if reason.Status() != 401 {
+// rule for a 401, the provider that produced err (index from) using the
+// error's own challenge if it has one. A 403 carries only an error's own
+// challenge (RFC 6750 insufficient_scope).
+func (p *Policy) challenges(r *Rule, from int, err *authn.Error) []string {
+	if err.HTTPStatus() != 401 {
+		if err.Challenge != "" {
+			return []string{err.Challenge}
+		}
 		return nil
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, i := range r.Uses {
 		c := p.Providers[i].Challenge()
+		if i == from && err.Challenge != "" {
+			c = err.Challenge
+		}
 		if c != "" && !seen[c] {
 			seen[c] = true
 			out = append(out, c)
