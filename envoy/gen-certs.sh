@@ -1,0 +1,40 @@
+#!/bin/sh
+# Writes demo certificates for envoy/envoy-mtls.yaml into a directory
+# (default envoy/certs, which git ignores):
+#   ca.crt                      the CA Envoy trusts for client certificates
+#   server.crt/.key             Envoy's certificate: localhost, 127.0.0.1, envoy-mtls
+#   client-alice.crt/.key       a client signed by ca.crt (CN=alice, a SPIFFE URI SAN)
+#   rogue-ca.crt, client-rogue.crt/.key   a client from another CA, which Envoy must refuse
+# Keys are P-256 and world-readable so that the Envoy container's user can
+# read them: they are for the local stack only.
+set -eu
+dir=${1:-envoy/certs}
+days=${DAYS:-30}
+mkdir -p "$dir"
+cd "$dir"
+
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 0644 "$1"; }
+
+ca() { # name subject
+	key "$1.key"
+	openssl req -x509 -new -key "$1.key" -subj "$2" -days "$days" -sha256 \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-out "$1.crt"
+}
+
+leaf() { # name subject ca extendedKeyUsage subjectAltName
+	key "$1.key"
+	openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=%s\n' "$4" "$5" >"$1.ext"
+	openssl x509 -req -in "$1.csr" -CA "$3.crt" -CAkey "$3.key" -CAcreateserial -days "$days" -sha256 \
+		-extfile "$1.ext" -out "$1.crt" 2>/dev/null
+	rm -f "$1.csr" "$1.ext"
+}
+
+ca ca "/O=wasm-authn demo/CN=wasm-authn demo CA"
+leaf server "/O=wasm-authn demo/CN=localhost" ca serverAuth "DNS:localhost,DNS:envoy-mtls,IP:127.0.0.1"
+leaf client-alice "/O=wasm-authn demo/OU=staff/CN=alice" ca clientAuth "URI:spiffe://example.org/ns/demo/sa/alice,DNS:alice.example.org"
+ca rogue-ca "/O=someone else/CN=rogue CA"
+leaf client-rogue "/O=someone else/CN=mallory" rogue-ca clientAuth "DNS:mallory.example.org"
+rm -f ./*.srl
+echo "wrote demo certificates to $dir"
