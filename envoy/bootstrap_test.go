@@ -15,8 +15,8 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	wasmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/wasm/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -408,9 +408,11 @@ func TestEnvoyBootstrapRejects(t *testing.T) {
 		want   string
 	}{
 		{
-			name:   "listener port out of range",
-			mutate: func(t *testing.T, doc any) { path{"static_resources", "listeners", 0, "address", "socket_address", "port_value"}.set(t, doc, 70000) },
-			want:   "PortValue: value must be less than or equal to 65535",
+			name: "listener port out of range",
+			mutate: func(t *testing.T, doc any) {
+				path{"static_resources", "listeners", 0, "address", "socket_address", "port_value"}.set(t, doc, 70000)
+			},
+			want: "PortValue: value must be less than or equal to 65535",
 		},
 		{
 			name:   "unknown bootstrap field",
@@ -470,9 +472,11 @@ func TestEnvoyBootstrapRejects(t *testing.T) {
 			want:   "stafff",
 		},
 		{
-			name:   "route to an undefined cluster",
-			mutate: func(t *testing.T, doc any) { hcm.with("route_config", "virtual_hosts", 0, "routes", 0, "route", "cluster").set(t, doc, "echoo") },
-			want:   `cluster "echoo", which is not defined`,
+			name: "route to an undefined cluster",
+			mutate: func(t *testing.T, doc any) {
+				hcm.with("route_config", "virtual_hosts", 0, "routes", 0, "route", "cluster").set(t, doc, "echoo")
+			},
+			want: `cluster "echoo", which is not defined`,
 		},
 		{
 			name: "router before the Wasm filter",
@@ -483,9 +487,11 @@ func TestEnvoyBootstrapRejects(t *testing.T) {
 			want: "the router must be the last HTTP filter",
 		},
 		{
-			name:   "unregistered extension type",
-			mutate: func(t *testing.T, doc any) { hcm.with("http_filters", 1, "typed_config", "@type").set(t, doc, "type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope") },
-			want:   "nope",
+			name: "unregistered extension type",
+			mutate: func(t *testing.T, doc any) {
+				hcm.with("http_filters", 1, "typed_config", "@type").set(t, doc, "type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope")
+			},
+			want: "nope",
 		},
 	}
 	for _, tt := range tests {

@@ -273,7 +273,9 @@ func TestExtractRules(t *testing.T) {
 	other := moduleWithExports("proxy_abi_version_0_1_0")
 	cfgLayer := static.NewLayer([]byte(`{"type":"envoy_proxy"}`), oci.WasmConfigMediaType)
 	wasmLayer := func(b []byte) v1.Layer { return static.NewLayer(b, oci.WasmContentLayerMediaType) }
-	tgz := func(mt types.MediaType, entries ...tarEntry) v1.Layer { return static.NewLayer(tarGzip(t, entries...), mt) }
+	tgz := func(mt types.MediaType, entries ...tarEntry) v1.Layer {
+		return static.NewLayer(tarGzip(t, entries...), mt)
+	}
 
 	tests := []struct {
 		name        string
