@@ -421,4 +421,3 @@ func TestConfigureReturningFalseIsAnError(t *testing.T) {
 		})
 	}
 }
-

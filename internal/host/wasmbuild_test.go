@@ -131,19 +131,19 @@ func (m wModule) bytes() []byte {
 }
 
 // Instruction helpers.
-func i32c(v int32) []byte          { return append([]byte{0x41}, sleb(int64(v))...) }
-func i64c(v int64) []byte          { return append([]byte{0x42}, sleb(v)...) }
-func call(idx int) []byte          { return append([]byte{0x10}, uleb(uint64(idx))...) }
-func localGet(i int) []byte        { return append([]byte{0x20}, uleb(uint64(i))...) }
-func cat(parts ...[]byte) []byte   { return bytes.Join(parts, nil) }
-func drop() []byte                 { return []byte{0x1a} }
-func i32store(off uint32) []byte   { return append([]byte{0x36, 0x02}, uleb(uint64(off))...) }
-func globalGet(i int) []byte       { return append([]byte{0x23}, uleb(uint64(i))...) }
-func globalSet(i int) []byte       { return append([]byte{0x24}, uleb(uint64(i))...) }
-func i32add() []byte               { return []byte{0x6a} }
-func unreachableOp() []byte        { return []byte{0x00} }
-func le32bytes(v uint32) []byte    { return binary.LittleEndian.AppendUint32(nil, v) }
-func logImport() wImport           { return wImport{"env", "proxy_log", []byte{vI32, vI32, vI32}, []byte{vI32}} }
+func i32c(v int32) []byte        { return append([]byte{0x41}, sleb(int64(v))...) }
+func i64c(v int64) []byte        { return append([]byte{0x42}, sleb(v)...) }
+func call(idx int) []byte        { return append([]byte{0x10}, uleb(uint64(idx))...) }
+func localGet(i int) []byte      { return append([]byte{0x20}, uleb(uint64(i))...) }
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+func drop() []byte               { return []byte{0x1a} }
+func i32store(off uint32) []byte { return append([]byte{0x36, 0x02}, uleb(uint64(off))...) }
+func globalGet(i int) []byte     { return append([]byte{0x23}, uleb(uint64(i))...) }
+func globalSet(i int) []byte     { return append([]byte{0x24}, uleb(uint64(i))...) }
+func i32add() []byte             { return []byte{0x6a} }
+func unreachableOp() []byte      { return []byte{0x00} }
+func le32bytes(v uint32) []byte  { return binary.LittleEndian.AppendUint32(nil, v) }
+func logImport() wImport         { return wImport{"env", "proxy_log", []byte{vI32, vI32, vI32}, []byte{vI32}} }
 func bumpMalloc(export string) wFunc {
 	// global.get 0; global.get 0; local.get 0; i32.add; global.set 0 → returns the old pointer
 	return wFunc{export: export, params: []byte{vI32}, results: []byte{vI32},
