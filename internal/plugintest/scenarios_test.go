@@ -3,6 +3,7 @@ package plugintest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/wasm-authn/wasm-authn/internal/host"
 	"os"
 	"strings"
 	"testing"
@@ -232,5 +233,19 @@ func runCore(t *testing.T, host requester) {
 	if got := host.Counter("wasm_authn.provider.staff.cache_hit"); got == 0 {
 		// alice's Basic credential is used several times: later uses hit.
 		t.Errorf("staff cache_hit = 0; want > 0")
+	}
+}
+
+// The core scenarios through the real .wasm in the Envoy-faithful host,
+// under both WASI profiles, with two worker VMs.
+func TestCoreScenariosEnvoyHost(t *testing.T) {
+	for _, p := range Profiles {
+		t.Run(p.Name, func(t *testing.T) {
+			e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), Profile: p.Profile, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCore(t, e)
+		})
 	}
 }
