@@ -237,9 +237,10 @@ func runCore(t *testing.T, host requester) {
 }
 
 // The core scenarios through the real .wasm in the Envoy-faithful host,
-// under both WASI profiles, with two worker VMs.
+// with two worker VMs. Profile: envoy-1.39+, the only supported one (see
+// TestEnvoy133CollectionFailsVM).
 func TestCoreScenariosEnvoyHost(t *testing.T) {
-	for _, p := range Profiles {
+	for _, p := range Profiles[:1] {
 		t.Run(p.Name, func(t *testing.T) {
 			e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), Profile: p.Profile, Workers: 2})
 			if err != nil {
