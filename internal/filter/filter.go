@@ -69,6 +69,21 @@ func (r *root) NewStream(id uint32) abi.Stream {
 	return &stream{root: r, id: id}
 }
 
+// testPanic is nil except in test builds (panic_hook.go).
+var testPanic func(headerLister)
+
+type headerLister interface{ list() []string }
+
+type headerNames []authn.Header
+
+func (h headerNames) list() []string {
+	out := make([]string, len(h))
+	for i, x := range h {
+		out[i] = x.Key
+	}
+	return out
+}
+
 // stream is the context of one HTTP stream.
 type stream struct {
 	abi.DefaultStream
@@ -92,6 +107,8 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	authorizations := 0
 	var spoofed []string
 	for _, h := range hs {
+		// Envoy's codecs lower-case header names; do not rely on it.
+		h.Key = strings.ToLower(h.Key)
 		switch h.Key {
 		case ":method":
 			req.Method = h.Value
@@ -108,6 +125,9 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 			spoofed = append(spoofed, h.Key)
 		}
 		req.Headers = append(req.Headers, authn.Header{Key: h.Key, Value: h.Value})
+	}
+	if testPanic != nil {
+		testPanic(headerNames(req.Headers))
 	}
 	// Identity headers sent by the client are removed first, whatever the
 	// outcome, so they can never be spoofed.

@@ -14,39 +14,60 @@ import (
 	"testing"
 )
 
+type built struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	module    []byte
-	buildErr  error
+	modulesMu sync.Mutex
+	modules   = map[string]*built{}
 )
 
 // Module returns the plugin's .wasm, built once per test binary with the
 // upstream Go toolchain exactly as `make build` does.
-func Module(tb testing.TB) []byte {
+func Module(tb testing.TB) []byte { return ModuleWithTags(tb, "") }
+
+// ModuleWithTags builds the plugin with extra build tags (test hooks).
+func ModuleWithTags(tb testing.TB, tags string) []byte {
 	tb.Helper()
-	buildOnce.Do(func() {
+	modulesMu.Lock()
+	b, ok := modules[tags]
+	if !ok {
+		b = &built{}
+		modules[tags] = b
+	}
+	modulesMu.Unlock()
+	b.once.Do(func() {
+		// `make test` builds the module once and points here, so the tests
+		// exercise the very artifact it built.
+		if path := os.Getenv("WASM_AUTHN_MODULE"); path != "" && tags == "" {
+			b.wasm, b.err = os.ReadFile(path)
+			return
+		}
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
 		dir, err := os.MkdirTemp("", "wasm-authn-module")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
 		out := filepath.Join(dir, "wasm-authn.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./plugin")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-tags="+tags, "-o", out, "./plugin")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New("building the plugin: " + err.Error() + "\n" + string(b))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = errors.New("building the plugin: " + err.Error() + "\n" + string(out))
 			return
 		}
-		module, buildErr = os.ReadFile(out)
+		b.wasm, b.err = os.ReadFile(out)
 		os.RemoveAll(dir)
 	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
+	if b.err != nil {
+		tb.Fatal(b.err)
 	}
-	return module
+	return b.wasm
 }
 
 // RenameExport returns a copy of a wasm binary with export old renamed to
