@@ -108,3 +108,14 @@ func collect() {
 	// would be pinned forever; nothing is in flight between callbacks.
 	clear(pinned)
 }
+
+// WithGC runs f with automatic collection on. Use it only around work that
+// makes no host call returning memory (no allocator call can happen inside
+// f), such as compiling a configuration that has already been read: without
+// it, all of that work's garbage would stay in linear memory, which never
+// shrinks, until the next safe point.
+func WithGC(f func()) {
+	debug.SetGCPercent(100)
+	defer debug.SetGCPercent(-1)
+	f()
+}

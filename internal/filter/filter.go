@@ -42,7 +42,14 @@ func (r *root) OnConfigure(size int) bool {
 		}
 		data = b
 	}
-	p, warnings, err := config.Load(data)
+	var (
+		p        *policy.Policy
+		warnings []string
+		err      error
+	)
+	// Compiling makes no host call, so collection may run automatically;
+	// a large configuration's garbage would otherwise stay in linear memory.
+	abi.WithGC(func() { p, warnings, err = config.Load(data) })
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			abi.Log(abi.LogCritical, "wasm-authn: invalid configuration: "+line)
