@@ -16,7 +16,7 @@ type Expr struct {
 	// identity (scopes, claims, ...), checked in order after Consumers.
 	Constraints []authn.Constraint
 	Any         []*Expr
-	All       []*Expr
+	All         []*Expr
 }
 
 // Providers returns the provider indexes e refers to, each once, in order.
