@@ -174,6 +174,8 @@ type Edit struct {
 	RemoveHeaders []string
 	// RemoveQuery are query parameter names to delete from :path.
 	RemoveQuery []string
+	// RemoveCookies are cookie names to delete from the Cookie header(s).
+	RemoveCookies []string
 }
 
 // Outcome is what one provider concluded about a request.

@@ -22,6 +22,7 @@ import (
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 	"github.com/wasm-authn/wasm-authn/internal/basic"
 	"github.com/wasm-authn/wasm-authn/internal/htpasswd"
+	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
 
@@ -67,6 +68,7 @@ type compiler struct {
 	warnings  []string
 	providers map[string]int
 	used      map[int]bool
+	jwts      map[int]*jwt.Provider // jwt providers by index (nil if invalid)
 }
 
 func (c *compiler) warn(path, format string, args ...any) {
@@ -208,14 +210,17 @@ func (c *compiler) provider(v any, path string, p *policy.Policy) authn.Provider
 		c.providers[name] = len(p.Providers)
 	}
 	methods := 0
-	for _, m := range []string{"api_key", "basic"} {
+	for _, m := range []string{"api_key", "basic", "jwt"} {
 		if o.has(m) {
 			methods++
 		}
 	}
 	if methods != 1 {
-		c.ps.add(path, "must set exactly one method: api_key or basic")
+		c.ps.add(path, "must set exactly one method: api_key, basic or jwt")
 		return nil
+	}
+	if o.has("jwt") {
+		return c.jwtProvider(o.obj("jwt", true), name, p)
 	}
 	if o.has("api_key") {
 		return c.apiKey(o.obj("api_key", true), name, p.Realm, p.Identity.MetadataPrefix)
@@ -549,6 +554,7 @@ func (c *compiler) expr(v any, path string, depth int) *policy.Expr {
 				e.Consumers[s] = true
 			}
 		}
+		e.Constraints = c.ruleConstraints(o, i)
 		return e
 	}
 	key := "any"

@@ -1,0 +1,89 @@
+package jwt
+
+import (
+	"crypto"
+	"crypto/elliptic"
+	_ "crypto/sha256" // SHA-256 for RS256, PS256, ES256, HS256
+	_ "crypto/sha512" // SHA-384 and SHA-512
+	"slices"
+)
+
+// KeyType is the kind of key an algorithm needs (RFC 7517 §4.1 "kty").
+type KeyType int
+
+// The key types. An algorithm accepts exactly one.
+const (
+	KeyRSA KeyType = iota + 1 // "RSA": RS*, PS*
+	KeyEC                     // "EC": ES*, curve fixed by the algorithm
+	KeyOKP                    // "OKP" with crv Ed25519: EdDSA (RFC 8037)
+	KeyOct                    // a shared secret: HS*, configured explicitly
+)
+
+var keyTypeNames = [...]string{KeyRSA: "RSA", KeyEC: "EC", KeyOKP: "OKP", KeyOct: "oct"}
+
+// String is the JWK "kty" value.
+func (t KeyType) String() string {
+	if t > 0 && int(t) < len(keyTypeNames) {
+		return keyTypeNames[t]
+	}
+	return "unknown"
+}
+
+// algorithm describes one JWS "alg" (RFC 7518 §3.1, RFC 8037 §3.1).
+type algorithm struct {
+	name  string
+	key   KeyType
+	hash  crypto.Hash // zero for EdDSA
+	pss   bool        // RSASSA-PSS rather than PKCS #1 v1.5
+	curve elliptic.Curve
+	// sigLen is the exact signature length, or 0 when it depends on the
+	// key (RSA: the modulus size).
+	sigLen int
+	// minSecret is the minimum HMAC key length (RFC 7518 §3.2).
+	minSecret int
+}
+
+var algorithms = map[string]*algorithm{
+	"RS256": {name: "RS256", key: KeyRSA, hash: crypto.SHA256},
+	"RS384": {name: "RS384", key: KeyRSA, hash: crypto.SHA384},
+	"RS512": {name: "RS512", key: KeyRSA, hash: crypto.SHA512},
+	"PS256": {name: "PS256", key: KeyRSA, hash: crypto.SHA256, pss: true},
+	"PS384": {name: "PS384", key: KeyRSA, hash: crypto.SHA384, pss: true},
+	"PS512": {name: "PS512", key: KeyRSA, hash: crypto.SHA512, pss: true},
+	"ES256": {name: "ES256", key: KeyEC, hash: crypto.SHA256, curve: elliptic.P256(), sigLen: 64},
+	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96},
+	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132},
+	"EdDSA": {name: "EdDSA", key: KeyOKP, sigLen: 64},
+	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32},
+	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48},
+	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64},
+}
+
+// DefaultAlgorithms is the allow-list of a provider that configures none:
+// every asymmetric algorithm this package implements. HS256/384/512 are
+// never allowed by default; they need an explicitly configured secret.
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// SupportedAlgorithms lists every "alg" value this package can verify, in a
+// stable order. "none" is never among them.
+func SupportedAlgorithms() []string {
+	return append(slices.Clone(DefaultAlgorithms), "HS256", "HS384", "HS512")
+}
+
+// AlgorithmKeyType returns the key type alg needs, or 0 if alg is not
+// supported.
+func AlgorithmKeyType(alg string) KeyType {
+	if a := algorithms[alg]; a != nil {
+		return a.key
+	}
+	return 0
+}
+
+// MinSecretLength is the minimum HMAC secret length for an HS* algorithm
+// (the hash size, RFC 7518 §3.2), or 0 for other algorithms.
+func MinSecretLength(alg string) int {
+	if a := algorithms[alg]; a != nil {
+		return a.minSecret
+	}
+	return 0
+}

@@ -1,0 +1,276 @@
+package jwt
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Claims is a verified token's claim set, parsed once (strictly, see
+// strictObject) after the signature was verified. Validation, per-rule
+// constraints and the headers sent upstream all read this one parse. It is
+// immutable and may be shared by cached verdicts.
+type Claims struct {
+	Issuer   string
+	Subject  string
+	Audience []string
+	// Expiry, NotBefore, IssuedAt and AuthTime are zero when absent.
+	// NumericDates outside 1970..9999 are clamped to that range.
+	Expiry, NotBefore, IssuedAt, AuthTime time.Time
+	// ACR is the "acr" claim (RFC 9470 §4 / OIDC Core §2).
+	ACR string
+	// Scopes holds the space-delimited "scope" (RFC 8693 §4.2, RFC 9068
+	// §2.2.3) and the "scp" array (or space-delimited string) used by some
+	// issuers, in order.
+	Scopes []string
+
+	raw []byte
+	doc gjson.Result
+}
+
+// Raw returns the claims JSON as signed. Callers must not modify it.
+func (c *Claims) Raw() []byte { return c.raw }
+
+// Lookup returns the value at path.
+func (c *Claims) Lookup(path ClaimPath) gjson.Result { return c.doc.Get(path.gjson) }
+
+// HasScope reports whether the token grants scope s.
+func (c *Claims) HasScope(s string) bool {
+	for _, x := range c.Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+const maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+
+// parseClaims reads the registered claims of a verified payload; it fails
+// with FailDuplicateKey or FailMalformed for a payload that is not a strict
+// JSON object, and with FailClaimType for a registered claim of the wrong
+// JSON type.
+func parseClaims(payload []byte) (*Claims, Failure) {
+	doc, st := strictObject(payload)
+	switch st {
+	case jsonDuplicate:
+		return nil, FailDuplicateKey
+	case jsonInvalid:
+		return nil, FailMalformed
+	}
+	c := &Claims{raw: payload, doc: doc}
+	ok := true
+	str := func(name string, dst *string) {
+		if v := doc.Get(name); v.Exists() {
+			if v.Type != gjson.String {
+				ok = false
+			}
+			*dst = v.Str
+		}
+	}
+	date := func(name string, dst *time.Time) {
+		if v := doc.Get(name); v.Exists() {
+			t, good := numericDate(v)
+			ok = ok && good
+			*dst = t
+		}
+	}
+	str("iss", &c.Issuer)
+	str("sub", &c.Subject)
+	str("acr", &c.ACR)
+	date("exp", &c.Expiry)
+	date("nbf", &c.NotBefore)
+	date("iat", &c.IssuedAt)
+	date("auth_time", &c.AuthTime)
+	if aud := doc.Get("aud"); aud.Exists() {
+		list, good := stringOrList(aud, false)
+		ok = ok && good
+		c.Audience = list
+	}
+	if sc := doc.Get("scope"); sc.Exists() {
+		if sc.Type != gjson.String {
+			ok = false
+		}
+		c.Scopes = strings.Fields(sc.Str)
+	}
+	if scp := doc.Get("scp"); scp.Exists() {
+		list, good := stringOrList(scp, true)
+		ok = ok && good
+		c.Scopes = append(c.Scopes, list...)
+	}
+	if !ok {
+		return nil, FailClaimType
+	}
+	return c, FailNone
+}
+
+// stringOrList reads a string or an array of strings; split splits a
+// string at spaces.
+func stringOrList(v gjson.Result, split bool) ([]string, bool) {
+	switch {
+	case v.Type == gjson.String && split:
+		return strings.Fields(v.Str), true
+	case v.Type == gjson.String:
+		return []string{v.Str}, true
+	case v.IsArray():
+		var out []string
+		ok := true
+		v.ForEach(func(_, e gjson.Result) bool {
+			if e.Type != gjson.String {
+				ok = false
+				return false
+			}
+			out = append(out, e.Str)
+			return true
+		})
+		return out, ok
+	}
+	return nil, false
+}
+
+// numericDate reads an RFC 7519 §2 NumericDate: a JSON number of seconds,
+// possibly fractional.
+func numericDate(v gjson.Result) (time.Time, bool) {
+	if v.Type != gjson.Number || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
+		return time.Time{}, false
+	}
+	f := min(max(v.Num, 0), maxNumericDate)
+	sec := math.Floor(f)
+	return time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), true
+}
+
+// ClaimPath is a compiled path to a claim: member names separated by '.',
+// with '\.' for a dot inside a name ("realm_access.roles",
+// "https://example\.com/roles") and a decimal segment for an array index
+// ("groups.0"). No wildcards, queries or modifiers.
+type ClaimPath struct {
+	text  string
+	gjson string
+}
+
+// ParseClaimPath compiles a claim path.
+func ParseClaimPath(s string) (ClaimPath, error) {
+	if s == "" {
+		return ClaimPath{}, errors.New("the claim path is empty")
+	}
+	var segs []string
+	var cur strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(s) || s[i+1] != '.' && s[i+1] != '\\' {
+				return ClaimPath{}, errors.New(`in a claim path, '\' may only escape '.' or '\'`)
+			}
+			i++
+			cur.WriteByte(s[i])
+		case c == '.':
+			segs = append(segs, cur.String())
+			cur.Reset()
+		case c < 0x20 || c == 0x7f:
+			return ClaimPath{}, errors.New("the claim path has control characters")
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	segs = append(segs, cur.String())
+	esc := make([]string, len(segs))
+	for i, seg := range segs {
+		if seg == "" {
+			return ClaimPath{}, errors.New("the claim path has an empty segment")
+		}
+		esc[i] = gjson.Escape(seg)
+	}
+	return ClaimPath{text: s, gjson: strings.Join(esc, ".")}, nil
+}
+
+// String returns the path as configured.
+func (p ClaimPath) String() string { return p.text }
+
+// MatchKind is how a ClaimMatcher compares a claim.
+type MatchKind int
+
+// The match kinds.
+const (
+	// MatchExact: the claim is a string equal to Values[0], or a number or
+	// boolean whose JSON text is Values[0].
+	MatchExact MatchKind = iota + 1
+	// MatchOneOf: the claim is a string (or number or boolean, as text)
+	// equal to one of Values.
+	MatchOneOf
+	// MatchContains: the claim is an array holding every one of Values
+	// (as strings).
+	MatchContains
+	// MatchPrefix: the claim is a string starting with one of Values.
+	MatchPrefix
+)
+
+// ClaimMatcher is a requirement on one claim. A missing claim never
+// matches.
+type ClaimMatcher struct {
+	Path   ClaimPath
+	Kind   MatchKind
+	Values []string
+}
+
+// Match reports whether c satisfies m.
+func (m *ClaimMatcher) Match(c *Claims) bool {
+	v := c.Lookup(m.Path)
+	if !v.Exists() {
+		return false
+	}
+	switch m.Kind {
+	case MatchExact, MatchOneOf:
+		s, ok := scalarText(v)
+		if !ok {
+			return false
+		}
+		for _, want := range m.Values {
+			if s == want {
+				return true
+			}
+		}
+	case MatchContains:
+		if !v.IsArray() {
+			return false
+		}
+		elems := v.Array()
+		for _, want := range m.Values {
+			found := false
+			for _, e := range elems {
+				if s, ok := scalarText(e); ok && s == want {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	case MatchPrefix:
+		if v.Type != gjson.String {
+			return false
+		}
+		for _, want := range m.Values {
+			if strings.HasPrefix(v.Str, want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scalarText is a string's value, or a number's or boolean's JSON text.
+func scalarText(v gjson.Result) (string, bool) {
+	switch v.Type {
+	case gjson.String:
+		return v.Str, true
+	case gjson.Number, gjson.True, gjson.False:
+		return v.Raw, true
+	}
+	return "", false
+}

@@ -1,0 +1,443 @@
+package jwt
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Limits on keys.
+const (
+	// DefaultMinRSABits is the smallest RSA modulus accepted by default.
+	DefaultMinRSABits = 2048
+	// MaxRSABits is the largest RSA modulus accepted at all: verifying with
+	// a larger key costs the worker thread too much.
+	MaxRSABits = 8192
+	// MaxKeys bounds the number of keys in one set.
+	MaxKeys = 100
+	// MaxJWKSBytes bounds a JWKS or discovery document body.
+	MaxJWKSBytes = 256 << 10
+	// MinSecretBytes is the smallest HMAC secret accepted for any HS*.
+	MinSecretBytes = 32
+)
+
+// Key is one verification key. It is immutable.
+type Key struct {
+	// ID is the JWK "kid", or "" for none.
+	ID string
+	// Alg, when set (JWK "alg"), is the only algorithm the key may verify.
+	Alg string
+	// Type is the key's type.
+	Type KeyType
+	// Public is *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey; nil
+	// for a shared secret.
+	Public crypto.PublicKey
+
+	secret []byte   // HS*: the shared secret
+	spki   []byte   // DER SubjectPublicKeyInfo of Public
+	fp     [32]byte // identity of the key material, see Fingerprint
+	bits   int      // RSA modulus size
+}
+
+// SPKI returns the key's DER-encoded SubjectPublicKeyInfo (RFC 5280), nil
+// for a secret. It is computed once when the key is parsed; a host
+// verifier passes it to Envoy's verify_signature. Callers must not modify
+// it.
+func (k *Key) SPKI() []byte { return k.spki }
+
+// Fingerprint identifies the key material: the SHA-256 of the type and the
+// SubjectPublicKeyInfo (for a secret, of a domain-separated hash of it).
+// Two keys with the same material have the same fingerprint, whatever
+// their kid; the verified-token cache uses it to tell whether the key that
+// verified a token is still in the current set.
+func (k *Key) Fingerprint() [32]byte { return k.fp }
+
+// Bits is the RSA modulus size in bits, 0 for other keys.
+func (k *Key) Bits() int { return k.bits }
+
+// fits reports whether k may verify a token signed with a: same key type,
+// the curve a names, and k's own "alg" (if any) equal to a.
+func (k *Key) fits(a *algorithm) bool {
+	if k.Type != a.key || k.Alg != "" && k.Alg != a.name {
+		return false
+	}
+	if a.key == KeyEC {
+		return k.Public.(*ecdsa.PublicKey).Curve == a.curve
+	}
+	return true
+}
+
+func newPublicKey(id, alg string, pub crypto.PublicKey) (*Key, error) {
+	k := &Key{ID: id, Alg: alg, Public: pub}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		k.Type, k.bits = KeyRSA, p.N.BitLen()
+		if k.bits > MaxRSABits {
+			return nil, fmt.Errorf("RSA key of %d bits is over the maximum of %d", k.bits, MaxRSABits)
+		}
+		if p.E < 3 || p.E&1 == 0 {
+			return nil, errors.New("RSA public exponent is not an odd number of at least 3")
+		}
+	case *ecdsa.PublicKey:
+		k.Type = KeyEC
+		switch p.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return nil, errors.New("EC key on a curve other than P-256, P-384 or P-521")
+		}
+	case ed25519.PublicKey:
+		k.Type = KeyOKP
+		if len(p) != ed25519.PublicKeySize {
+			return nil, errors.New("Ed25519 key of the wrong size")
+		}
+	default:
+		return nil, fmt.Errorf("unsupported public key type %T", pub)
+	}
+	if alg != "" {
+		a := algorithms[alg]
+		if a == nil || a.key == KeyOct {
+			return nil, fmt.Errorf("unsupported key algorithm %q", alg)
+		}
+		if !k.fits(a) {
+			return nil, fmt.Errorf("key algorithm %q does not match the key", alg)
+		}
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	k.spki = der
+	h := sha256.New()
+	h.Write([]byte(k.Type.String()))
+	h.Write([]byte{0})
+	h.Write(der)
+	h.Sum(k.fp[:0])
+	return k, nil
+}
+
+// NewSecretKey returns the key of an explicitly configured HMAC secret
+// (RFC 7518 §3.2): at least MinSecretBytes long.
+func NewSecretKey(secret []byte) (*Key, error) {
+	if len(secret) < MinSecretBytes {
+		return nil, fmt.Errorf("an HMAC secret must be at least %d bytes", MinSecretBytes)
+	}
+	k := &Key{Type: KeyOct, secret: append([]byte(nil), secret...)}
+	inner := sha256.Sum256(secret)
+	h := sha256.New()
+	h.Write([]byte("oct"))
+	h.Write([]byte{0})
+	h.Write(inner[:])
+	h.Sum(k.fp[:0])
+	return k, nil
+}
+
+// KeySet is an immutable set of verification keys.
+type KeySet struct {
+	keys []*Key
+	fps  map[[32]byte]bool
+	kids map[string]bool
+}
+
+// NewKeySet returns a set holding keys.
+func NewKeySet(keys ...*Key) *KeySet {
+	s := &KeySet{keys: keys, fps: make(map[[32]byte]bool, len(keys)), kids: map[string]bool{}}
+	for _, k := range keys {
+		s.fps[k.fp] = true
+		if k.ID != "" {
+			s.kids[k.ID] = true
+		}
+	}
+	return s
+}
+
+// Len is the number of keys.
+func (s *KeySet) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.keys)
+}
+
+// Keys returns the keys in order. Callers must not modify the slice.
+func (s *KeySet) Keys() []*Key {
+	if s == nil {
+		return nil
+	}
+	return s.keys
+}
+
+// Has reports whether a key with fingerprint fp is in the set.
+func (s *KeySet) Has(fp [32]byte) bool { return s != nil && s.fps[fp] }
+
+// HasSymmetric reports whether the set holds an HMAC secret.
+func (s *KeySet) HasSymmetric() bool {
+	for _, k := range s.Keys() {
+		if k.Type == KeyOct {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates returns the keys that may verify a token signed with a and
+// carrying kid, and the failure when there are none. The rule, which never
+// tries every key:
+//
+//   - a token with a kid: the keys with that kid whose type fits a (several
+//     keys may share a kid); if no key has that kid, the one key of the
+//     set that fits a and has no kid at all (a PEM key, say), if the set
+//     has exactly one such key; else FailUnknownKID.
+//   - a token without a kid: the key that fits a, if exactly one does;
+//     else FailNoKey.
+func (s *KeySet) candidates(a *algorithm, kid string, hasKID bool) ([]*Key, Failure) {
+	if s == nil {
+		return nil, FailNoKey
+	}
+	if hasKID && s.kids[kid] {
+		var out []*Key
+		for _, k := range s.keys {
+			if k.ID == kid && k.fits(a) {
+				out = append(out, k)
+			}
+		}
+		if len(out) == 0 {
+			return nil, FailNoKey // the kid names a key of another type: confusion
+		}
+		return out, FailNone
+	}
+	var only *Key
+	n := 0
+	for _, k := range s.keys {
+		if k.fits(a) && (!hasKID || k.ID == "") {
+			only = k
+			n++
+		}
+	}
+	switch {
+	case n == 1:
+		return []*Key{only}, FailNone
+	case hasKID:
+		return nil, FailUnknownKID
+	}
+	return nil, FailNoKey
+}
+
+// ParseJWKS parses a JSON Web Key Set (RFC 7517 §5) for verification. Keys
+// this package cannot or must not use are skipped, each with a reason in
+// skipped: a kty other than RSA, EC and OKP/Ed25519 (shared secrets come
+// only from configuration, never from a key set), "use" other than "sig",
+// "key_ops" without "verify", an unsupported "alg", RSA moduli under
+// minRSABits or over MaxRSABits, EC points that are not on their curve or
+// not of the curve's exact size, and keys with private members. "x5c",
+// "x5t" and "x5u" are ignored: the key is the JWK's own members. err is set
+// when the document is not a key set at all: not a strict JSON object (no
+// duplicate member names), no "keys" array, more than MaxKeys keys, or
+// larger than MaxJWKSBytes.
+func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
+	if len(data) > MaxJWKSBytes {
+		return nil, nil, fmt.Errorf("the key set is larger than %d bytes", MaxJWKSBytes)
+	}
+	doc, st := strictObject(data)
+	switch st {
+	case jsonInvalid:
+		return nil, nil, errors.New("the key set is not a JSON object")
+	case jsonDuplicate:
+		return nil, nil, errors.New("the key set repeats a JSON member name")
+	}
+	list := doc.Get("keys")
+	if !list.IsArray() {
+		return nil, nil, errors.New(`the key set has no "keys" array`)
+	}
+	var keys []*Key
+	i := 0
+	list.ForEach(func(_, v gjson.Result) bool {
+		if i >= MaxKeys {
+			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
+			return false
+		}
+		k, why := parseJWK(v, minRSABits)
+		if why != "" {
+			skipped = append(skipped, fmt.Sprintf("keys[%d]: %s", i, why))
+		} else {
+			keys = append(keys, k)
+		}
+		i++
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewKeySet(keys...), skipped, nil
+}
+
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+func parseJWK(v gjson.Result, minRSABits int) (*Key, string) {
+	if !v.IsObject() {
+		return nil, "not an object"
+	}
+	str := func(name string) (string, bool) {
+		m := v.Get(gjson.Escape(name))
+		return m.Str, m.Type == gjson.String
+	}
+	for _, m := range []string{"kty", "kid", "use", "alg", "crv", "n", "e", "x", "y"} {
+		if f := v.Get(m); f.Exists() && f.Type != gjson.String {
+			return nil, fmt.Sprintf("%q is not a string", m)
+		}
+	}
+	kty, _ := str("kty")
+	if kty == "oct" {
+		return nil, "shared secrets are configured explicitly, never in a key set"
+	}
+	for _, m := range privateMembers {
+		if v.Get(m).Exists() {
+			return nil, "the key has private key members"
+		}
+	}
+	if use, ok := str("use"); ok && use != "sig" {
+		return nil, fmt.Sprintf("use %q is not sig", use)
+	}
+	if ops := v.Get("key_ops"); ops.Exists() {
+		verify := false
+		for _, op := range ops.Array() {
+			verify = verify || op.Type == gjson.String && op.Str == "verify"
+		}
+		if !ops.IsArray() || !verify {
+			return nil, `key_ops does not include "verify"`
+		}
+	}
+	kid, _ := str("kid")
+	alg, _ := str("alg")
+	var pub crypto.PublicKey
+	switch kty {
+	case "RSA":
+		n, err1 := b64(v, "n")
+		e, err2 := b64(v, "e")
+		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 {
+			return nil, "RSA key without a valid n and e"
+		}
+		ev := new(big.Int).SetBytes(e)
+		if !ev.IsInt64() || ev.Int64() > 1<<31-1 {
+			return nil, "RSA exponent too large"
+		}
+		pk := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev.Int64())}
+		if bits := pk.N.BitLen(); bits < minRSABits {
+			return nil, fmt.Sprintf("RSA key of %d bits is under the minimum of %d", bits, minRSABits)
+		}
+		pub = pk
+	case "EC":
+		crv, _ := str("crv")
+		var c elliptic.Curve
+		switch crv {
+		case "P-256":
+			c = elliptic.P256()
+		case "P-384":
+			c = elliptic.P384()
+		case "P-521":
+			c = elliptic.P521()
+		default:
+			return nil, fmt.Sprintf("unsupported curve %q", crv)
+		}
+		size := (c.Params().BitSize + 7) / 8
+		x, err1 := b64(v, "x")
+		y, err2 := b64(v, "y")
+		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
+			return nil, "EC key without x and y of the curve's size"
+		}
+		pt := append(append([]byte{4}, x...), y...)
+		pk, err := ecdsa.ParseUncompressedPublicKey(c, pt)
+		if err != nil {
+			return nil, "EC point is not on the curve"
+		}
+		pub = pk
+	case "OKP":
+		if crv, _ := str("crv"); crv != "Ed25519" {
+			return nil, fmt.Sprintf("unsupported OKP curve %q", crv)
+		}
+		x, err := b64(v, "x")
+		if err != nil || len(x) != ed25519.PublicKeySize {
+			return nil, "Ed25519 key without a 32-byte x"
+		}
+		pub = ed25519.PublicKey(x)
+	default:
+		return nil, fmt.Sprintf("unsupported kty %q", kty)
+	}
+	k, err := newPublicKey(kid, alg, pub)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return k, ""
+}
+
+func b64(v gjson.Result, name string) ([]byte, error) {
+	m := v.Get(name)
+	if m.Type != gjson.String {
+		return nil, errors.New("missing")
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(m.Str)
+}
+
+// ParsePEM parses public keys in PEM: "PUBLIC KEY" (SubjectPublicKeyInfo),
+// "RSA PUBLIC KEY" (PKCS #1) or "CERTIFICATE" (its public key only: the
+// certificate is not validated). Private keys are an error, so a
+// misconfigured secret never becomes a verification key. kid, if not
+// empty, is given to every key.
+func ParsePEM(data []byte, kid string, minRSABits int) ([]*Key, error) {
+	var keys []*Key
+	rest := data
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		var pub crypto.PublicKey
+		var err error
+		switch blk.Type {
+		case "PUBLIC KEY":
+			pub, err = x509.ParsePKIXPublicKey(blk.Bytes)
+		case "RSA PUBLIC KEY":
+			pub, err = x509.ParsePKCS1PublicKey(blk.Bytes)
+		case "CERTIFICATE":
+			var cert *x509.Certificate
+			if cert, err = x509.ParseCertificate(blk.Bytes); err == nil {
+				pub = cert.PublicKey
+			}
+		default:
+			if strings.Contains(blk.Type, "PRIVATE") {
+				return nil, fmt.Errorf("PEM block %q is a private key; configure the public key", blk.Type)
+			}
+			return nil, fmt.Errorf("unsupported PEM block %q", blk.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %q: %v", blk.Type, err)
+		}
+		k, err := newPublicKey(kid, "", pub)
+		if err != nil {
+			return nil, err
+		}
+		if k.Type == KeyRSA && k.bits < minRSABits {
+			return nil, fmt.Errorf("RSA key of %d bits is under the minimum of %d", k.bits, minRSABits)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no PEM public key found")
+	}
+	if len(strings.TrimSpace(string(rest))) != 0 {
+		return nil, errors.New("data after the last PEM block")
+	}
+	return keys, nil
+}

@@ -1,0 +1,124 @@
+package jwt
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+)
+
+// SignatureVerifier verifies signatures with the host's native crypto. The
+// filter implements it with Envoy's verify_signature foreign function
+// (BoringSSL), which is much faster than Go's crypto compiled to Wasm.
+//
+// Verify is called only after the token's header, algorithm, key choice
+// and signature format have been checked in Wasm, never for HS* (the
+// secret never leaves the VM), and with alg one of RS*, PS*, ES* or EdDSA.
+// sig is the JWS signature as received: for ES* the raw R||S of RFC 7518
+// §3.4, whose r and s have already been checked to lie in [1, n-1]; an
+// implementation that needs DER converts it with ECDSASignatureToDER.
+//
+// handled=false means the host cannot check this algorithm or key (an
+// unsupported algorithm, the foreign function missing, a host error): the
+// signature is then verified in Wasm. handled=true means ok is final: a
+// signature the host found invalid is never retried in Wasm.
+//
+// It runs on the request path, inside proxy_on_request_headers.
+type SignatureVerifier interface {
+	Verify(alg string, key *Key, signingInput, sig []byte) (handled, ok bool)
+}
+
+// checkSignatureFormat checks the signature's size for a and k and, for
+// ECDSA, that r and s lie in [1, n-1].
+func checkSignatureFormat(a *algorithm, k *Key, sig []byte) bool {
+	switch a.key {
+	case KeyRSA:
+		return len(sig) == (k.bits+7)/8
+	case KeyEC:
+		_, _, ok := ecdsaRS(k.Public.(*ecdsa.PublicKey), sig)
+		return ok
+	}
+	return len(sig) == a.sigLen
+}
+
+// ecdsaRS splits a raw R||S signature (RFC 7518 §3.4) for pub and checks
+// its size and that 0 < r, s < n.
+func ecdsaRS(pub *ecdsa.PublicKey, sig []byte) (r, s *big.Int, ok bool) {
+	size := (pub.Curve.Params().BitSize + 7) / 8
+	if len(sig) != 2*size {
+		return nil, nil, false
+	}
+	n := pub.Curve.Params().N
+	r = new(big.Int).SetBytes(sig[:size])
+	s = new(big.Int).SetBytes(sig[size:])
+	if r.Sign() == 0 || s.Sign() == 0 || r.Cmp(n) >= 0 || s.Cmp(n) >= 0 {
+		return nil, nil, false
+	}
+	return r, s, true
+}
+
+// ECDSASignatureToDER converts a JWS ECDSA signature (raw R||S, RFC 7518
+// §3.4) into the ASN.1 DER Ecdsa-Sig-Value (RFC 3279 §2.2.3) that
+// BoringSSL, and so Envoy's verify_signature, expects. It first checks the
+// signature's size for pub's curve and that r and s lie in [1, n-1].
+func ECDSASignatureToDER(pub *ecdsa.PublicKey, raw []byte) ([]byte, error) {
+	r, s, ok := ecdsaRS(pub, raw)
+	if !ok {
+		return nil, errors.New("jwt: ECDSA signature of the wrong size, or r or s out of range")
+	}
+	return asn1.Marshal(struct{ R, S *big.Int }{r, s})
+}
+
+// verifySignature checks sig over input with k for algorithm a, with the
+// host first when it can (see SignatureVerifier).
+func verifySignature(a *algorithm, k *Key, input, sig []byte, host SignatureVerifier) Failure {
+	if !checkSignatureFormat(a, k, sig) {
+		return FailSignatureFormat
+	}
+	if a.key == KeyOct {
+		m := hmac.New(a.hash.New, k.secret)
+		m.Write(input)
+		if !hmac.Equal(m.Sum(nil), sig) {
+			return FailSignature
+		}
+		return FailNone
+	}
+	if host != nil {
+		if handled, ok := host.Verify(a.name, k, input, sig); handled {
+			if ok {
+				return FailNone
+			}
+			return FailSignature
+		}
+	}
+	if verifyInWasm(a, k, input, sig) {
+		return FailNone
+	}
+	return FailSignature
+}
+
+func verifyInWasm(a *algorithm, k *Key, input, sig []byte) bool {
+	if a.key == KeyOKP {
+		return ed25519.Verify(k.Public.(ed25519.PublicKey), input, sig)
+	}
+	h := a.hash.New()
+	h.Write(input)
+	digest := h.Sum(nil)
+	switch a.key {
+	case KeyRSA:
+		pub := k.Public.(*rsa.PublicKey)
+		if a.pss {
+			// RFC 7518 §3.5: the salt is as long as the hash output.
+			return rsa.VerifyPSS(pub, a.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+		return rsa.VerifyPKCS1v15(pub, a.hash, digest, sig) == nil
+	case KeyEC:
+		pub := k.Public.(*ecdsa.PublicKey)
+		r, s, ok := ecdsaRS(pub, sig)
+		return ok && ecdsa.Verify(pub, digest, r, s)
+	}
+	return false
+}
