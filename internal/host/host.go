@@ -125,6 +125,7 @@ type Host struct {
 	logLevel LogLevel
 
 	vms     []*VM
+	rr      atomic.Uint64
 	instSeq atomic.Int64
 	connSeq atomic.Uint64
 

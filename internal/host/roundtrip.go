@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -309,4 +310,35 @@ func serveUpstream(ctx context.Context, upstream http.Handler, up *UpstreamReque
 	}
 	upstream.ServeHTTP(rec, r)
 	return rec
+}
+
+// NextVM returns the worker VMs in turn, the way Envoy spreads connections over its workers.
+func (h *Host) NextVM() *VM {
+	n := h.rr.Add(1) - 1
+	return h.vms[n%uint64(len(h.vms))]
+}
+
+// Handler returns an http.Handler that runs each request through the plugin in front of
+// upstream (VM.RoundTrip), on the worker VMs in turn. A request body over Config.BufferLimit gets
+// 413; a stream the plugin reset aborts the connection; any other failure to run the exchange
+// gets 502.
+func (h *Host) Handler(upstream http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := RequestFromHTTP(r, int64(h.cfg.BufferLimit))
+		if err != nil {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		resp, err := h.NextVM().RoundTrip(r.Context(), req, upstream)
+		switch {
+		case err == nil:
+			resp.Write(w)
+		case errors.Is(err, ErrStreamReset):
+			panic(http.ErrAbortHandler)
+		case r.Context().Err() != nil:
+			// The client went away.
+		default:
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+		}
+	})
 }

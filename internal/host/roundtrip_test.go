@@ -174,19 +174,7 @@ func TestNoSecretInLogs(t *testing.T) {
 func TestGatewayHandler(t *testing.T) {
 	h := newEcho(t, ProfileEnvoy139, closedPort(t))
 	up := &recordingUpstream{}
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := RequestFromHTTP(r, 1<<20)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
-			return
-		}
-		resp, err := h.VM(0).RoundTrip(r.Context(), req, up)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		resp.Write(w)
-	}))
+	gw := httptest.NewServer(h.Handler(up))
 	defer gw.Close()
 	res, err := http.Post(gw.URL+"/hello?q=2", "text/plain", strings.NewReader("body"))
 	if err != nil {
