@@ -82,10 +82,13 @@ type headerMap struct {
 	entries [][2]string
 }
 
+// newHeaderMap builds a map from headers as a codec delivers them: keys lower-cased (Envoy's
+// HTTP/1 codec lower-cases header names, HTTP/2 and HTTP/3 require lower case) and
+// pseudo-headers in front.
 func newHeaderMap(h [][2]string) *headerMap {
 	m := &headerMap{entries: make([][2]string, 0, len(h))}
 	for _, p := range h {
-		m.entries = append(m.entries, [2]string{p[0], p[1]})
+		m.add(p[0], p[1])
 	}
 	return m
 }

@@ -419,3 +419,15 @@ func TestPairsSerialization(t *testing.T) {
 		t.Errorf("1024 pairs: got %d", len(got))
 	}
 }
+
+// TestCodecHeadersAreLowerCased: Envoy's codecs hand the filter lower-case header names, with the
+// pseudo-headers in front.
+func TestCodecHeadersAreLowerCased(t *testing.T) {
+	h := newProbe(t, ProfileEnvoy139, "request_headers: pairs 0")
+	s := h.VM(0).NewStream(Connection{})
+	s.RequestHeaders([][2]string{{"X-Authn-Meta-Tier", "gold"}, {":path", "/"}, {":method", "GET"}, {":authority", "a"}}, true)
+	want := "0:92:" + ":path=/:" + ":method=GET:" + ":authority=a:" + "x-authn-meta-tier=gold"
+	if got := result(t, h, "request_headers", "pairs 0"); got != want {
+		t.Errorf("pairs = %q; want %q", got, want)
+	}
+}
