@@ -45,44 +45,23 @@ func TestHostMemoryReachableUnderGCStress(t *testing.T) {
 	}
 }
 
-// Why Envoy 1.33-1.38 is not supported: every garbage collection ends in
-// startTheWorld, which polls the network poller with a zero timeout; on
-// wasip1 that is a poll_oneoff call, which those hosts fail with ENOSYS, and
-// the Go runtime throws. The module links and serves there until its first
-// collection, which fails the worker's VM; Envoy then fails every stream
-// closed (503 wasm_fail_stream). Profile: envoy-1.33-1.38.
-func TestEnvoy133CollectionFailsVM(t *testing.T) {
-	e, err := NewEnvoyHost(t, host.Config{
+// Why Envoy 1.33-1.38 is not supported, under the envoy-1.33-1.38 profile:
+//
+//   - The module does not link: crypto/x509 (PEM and certificate parsing)
+//     brings in package net, whose file access imports
+//     wasi_snapshot_preview1.path_filestat_get, which that host lacks.
+//   - Even a module that links dies at its first garbage collection: every
+//     collection ends in startTheWorld, which polls the network poller with
+//     a zero timeout; on wasip1 that is a poll_oneoff call, which that host
+//     fails with ENOSYS, and the Go runtime throws (golang/go#78513). The
+//     host package's own tests show this with a small Go guest.
+func TestEnvoy133Unsupported(t *testing.T) {
+	_, err := NewEnvoyHost(t, host.Config{
 		PluginConfig: suiteConfig(t),
 		Profile:      host.ProfileEnvoy133,
 		SkipCanary:   true,
 	})
-	if err != nil {
-		t.Fatalf("the module does not even start: %v", err)
-	}
-	ok := Get(apiHost, "/things", h("x-api-key", aliceKey))
-	if r := e.Do(ok); !r.Allowed() {
-		t.Fatalf("before any collection: status %d; want allowed", r.Status())
-	}
-	// Force collections: WASM_AUTHN_GC_STRESS is read at VM start, so use a
-	// second host with it set.
-	e2, err := NewEnvoyHost(t, host.Config{
-		PluginConfig: suiteConfig(t),
-		Profile:      host.ProfileEnvoy133,
-		SkipCanary:   true,
-		Env:          map[string]string{"WASM_AUTHN_GC_STRESS": "1"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e2.Do(ok)
-	if r.Local == nil || r.Local.Status != 503 || r.Local.Details != "wasm_fail_stream" {
-		t.Fatalf("after a collection: %+v; want the host's fail-closed 503", r.Local)
-	}
-	if !e2.VM(0).Failed() || !strings.Contains(e2.VM(0).FailureMessage()+strings.Join(e2.Logs(), "\n"), "poll_oneoff") {
-		t.Fatalf("VM failed=%v: %s", e2.VM(0).Failed(), e2.VM(0).FailureMessage())
-	}
-	if r := e2.Do(ok); r.Status() != 503 {
-		t.Fatalf("next request on the failed VM: %d; want 503", r.Status())
+	if err == nil || !strings.Contains(err.Error(), "missing import: wasi_snapshot_preview1.path_filestat_get") {
+		t.Fatalf("New under envoy-1.33-1.38 = %v; want the missing-import failure", err)
 	}
 }
