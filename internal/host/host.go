@@ -217,6 +217,36 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	return h, nil
 }
 
+// AddWorker starts one more worker VM from the already compiled module, as
+// Envoy does when a worker thread first needs the plugin: a fresh instance,
+// _initialize, proxy_on_context_create, proxy_on_vm_start and
+// proxy_on_configure. It is not safe to call concurrently with other
+// methods that list the VMs.
+func (h *Host) AddWorker() (*VM, error) {
+	i := len(h.vms)
+	vm := &VM{host: h, index: i, changed: make(chan struct{})}
+	in, err := h.startInstance(vm, i)
+	if err != nil {
+		return nil, fmt.Errorf("host: worker VM %d: %w", i, err)
+	}
+	vm.inst = in
+	h.vms = append(h.vms, vm)
+	return vm, nil
+}
+
+// CloseWorker stops the newest worker VM added by AddWorker (never the last
+// one).
+func (h *Host) CloseWorker() {
+	if len(h.vms) < 2 {
+		return
+	}
+	vm := h.vms[len(h.vms)-1]
+	h.vms = h.vms[:len(h.vms)-1]
+	vm.mu.Lock()
+	vm.inst.close()
+	vm.mu.Unlock()
+}
+
 // load compiles the module and links it against the profile's host functions, failing the way
 // cpp-host does for a missing import, an import type mismatch, a bad export signature or a
 // missing allocator.
