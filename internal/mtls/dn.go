@@ -429,7 +429,7 @@ var attributeTypes = map[string]string{
 	"organizationidentifier": "2.5.4.97",
 	"uid":                    "0.9.2342.19200300.100.1.1", "userid": "0.9.2342.19200300.100.1.1",
 	"dc": "0.9.2342.19200300.100.1.25", "domaincomponent": "0.9.2342.19200300.100.1.25",
-	"emailaddress": "1.2.840.113549.1.9.1", "email": "1.2.840.113549.1.9.1",
+	"emailaddress": "1.2.840.113549.1.9.1", "email": "1.2.840.113549.1.9.1", "e": "1.2.840.113549.1.9.1",
 	"jurisdictionl":  "1.3.6.1.4.1.311.60.2.1.1",
 	"jurisdictionst": "1.3.6.1.4.1.311.60.2.1.2",
 	"jurisdictionc":  "1.3.6.1.4.1.311.60.2.1.3",
@@ -673,9 +673,10 @@ func NameFromDER(der []byte) (Name, error) {
 //   - a known type with a non-string value as "#" and hex, like unknown ones.
 //
 // Go's pkix.Name.String differs: it re-orders attributes into a fixed
-// order, keeps the first AVA of a multi-valued RDN first, prints only nine
-// types by name (emailAddress, DC and UID become OIDs with lower-case hex),
-// and leaves non-ASCII and control characters unescaped.
+// order, splits multi-valued RDNs, keeps a single CN when there are
+// several, prints only nine types by name (emailAddress, DC and UID become
+// OIDs with lower-case hex), and leaves non-ASCII and control characters
+// unescaped.
 //
 // ParseDN of the result equals NameFromDER of der. FormatName is not on the
 // request path: it is for tests and emulators that must present a
