@@ -529,22 +529,32 @@ func derValue(der []byte) (v string, binary bool, err error) {
 	return rawValue(rv)
 }
 
-// rawValue turns an attribute value into AVA form, decoding string types
-// the way BoringSSL does before printing (ASN1_STRFLGS_UTF8_CONVERT): the
-// one-byte types as Latin-1, BMPString as UCS-2, UniversalString as UCS-4.
+// rawValue turns an attribute value into AVA form: decodeValue, and a
+// string with a control character is ErrDNControl.
 func rawValue(rv asn1.RawValue) (string, bool, error) {
+	s, binary, err := decodeValue(rv)
+	if err == nil && !binary && hasControl(s) {
+		return "", false, ErrDNControl
+	}
+	return s, binary, err
+}
+
+// decodeValue decodes string types the way BoringSSL does before printing
+// (ASN1_STRFLGS_UTF8_CONVERT): UTF8String as is, the one-byte types as
+// Latin-1, BMPString as UCS-2, UniversalString as UCS-4. Any other value
+// is returned as its DER with binary set.
+func decodeValue(rv asn1.RawValue) (s string, binary bool, err error) {
 	if rv.Class != asn1.ClassUniversal || rv.IsCompound {
 		return string(rv.FullBytes), true, nil
 	}
-	var s string
 	switch rv.Tag {
 	case tagUTF8String:
 		if !utf8.Valid(rv.Bytes) {
 			return "", false, errors.New(errNotUTF8)
 		}
-		s = string(rv.Bytes)
+		return string(rv.Bytes), false, nil
 	case tagNumericString, tagPrintableString, tagT61String, tagIA5String, tagUTCTime, tagGeneralizedTime, tagVisibleString:
-		s = latin1(rv.Bytes)
+		return latin1(rv.Bytes), false, nil
 	case tagBMPString:
 		if len(rv.Bytes)%2 != 0 {
 			return "", false, errors.New(errBadBMPString)
@@ -557,7 +567,7 @@ func rawValue(rv asn1.RawValue) (string, bool, error) {
 			}
 			rs = append(rs, r)
 		}
-		s = string(rs)
+		return string(rs), false, nil
 	case tagUniversalString:
 		if len(rv.Bytes)%4 != 0 {
 			return "", false, errors.New(errBadUniversalStr)
@@ -570,14 +580,9 @@ func rawValue(rv asn1.RawValue) (string, bool, error) {
 			}
 			rs = append(rs, r)
 		}
-		s = string(rs)
-	default:
-		return string(rv.FullBytes), true, nil
+		return string(rs), false, nil
 	}
-	if hasControl(s) {
-		return "", false, ErrDNControl
-	}
-	return s, false, nil
+	return string(rv.FullBytes), true, nil
 }
 
 func latin1(b []byte) string {
@@ -705,14 +710,9 @@ func FormatName(der []byte) (string, error) {
 			var v string
 			binary := true
 			if known {
-				v, binary, err = rawValue(atv.Value)
-				if err != nil && !errors.Is(err, ErrDNControl) {
+				// Control characters are printed escaped, not refused.
+				if v, binary, err = decodeValue(atv.Value); err != nil {
 					return "", err
-				}
-				if errors.Is(err, ErrDNControl) {
-					// Envoy prints control characters escaped; decode
-					// again without the check to print them.
-					v, binary = decodeForPrint(atv.Value)
 				}
 				b.WriteString(short)
 			} else {
@@ -731,28 +731,4 @@ func FormatName(der []byte) (string, error) {
 		}
 	}
 	return b.String(), nil
-}
-
-// decodeForPrint decodes a string value known to hold a control character.
-func decodeForPrint(rv asn1.RawValue) (string, bool) {
-	switch rv.Tag {
-	case tagUTF8String:
-		return string(rv.Bytes), false
-	case tagBMPString, tagUniversalString:
-		// rawValue only fails these for the control check here.
-		w := 2
-		if rv.Tag == tagUniversalString {
-			w = 4
-		}
-		rs := make([]rune, 0, len(rv.Bytes)/w)
-		for i := 0; i+w <= len(rv.Bytes); i += w {
-			var r rune
-			for k := 0; k < w; k++ {
-				r = r<<8 | rune(rv.Bytes[i+k])
-			}
-			rs = append(rs, r)
-		}
-		return string(rs), false
-	}
-	return latin1(rv.Bytes), false
 }

@@ -301,3 +301,27 @@ func TestRequire(t *testing.T) {
 		t.Error("Require() with no matcher succeeded")
 	}
 }
+
+func TestMatcherStrings(t *testing.T) {
+	m := mustMatcherFn(t)
+	tests := []struct {
+		m    Matcher
+		want string
+	}{
+		{m(MatchURI("spiffe://a/b")), `uri "spiffe://a/b"`},
+		{m(MatchURIPrefix("https://a/")), `uri_prefix "https://a/"`},
+		{m(MatchSPIFFE("spiffe://a/*")), `spiffe "spiffe://a/*"`},
+		{m(MatchDNS("*.Example.com")), `dns "*.Example.com"`},
+		{m(MatchSubject("CN=a,O=b")), `subject "CN=a,O=b"`},
+		{m(MatchSubjectAttributes(map[string]string{"o": "b", "commonName": "a"})), `subject attributes {CN="a", O="b"}`},
+		{m(MatchIssuer("CN=ca")), `issuer "CN=ca"`},
+		{m(MatchIssuerAttributes(map[string]string{"2.5.4.10": "x"})), `issuer attributes {O="x"}`},
+		{m(MatchFingerprints(hashA, hashB)), "sha256 pins (2)"},
+		{m(AllOf(m(MatchDNS("a.b")), m(MatchURI("x:y")))), `all(dns "a.b", uri "x:y")`},
+	}
+	for _, tt := range tests {
+		if got := tt.m.String(); got != tt.want {
+			t.Errorf("String() = %s; want %s", got, tt.want)
+		}
+	}
+}
