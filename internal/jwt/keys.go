@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -114,7 +113,7 @@ func newPublicKey(id, alg string, pub crypto.PublicKey) (*Key, error) {
 			return nil, fmt.Errorf("key algorithm %q does not match the key", alg)
 		}
 	}
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := marshalSPKI(pub)
 	if err != nil {
 		return nil, err
 	}
@@ -407,13 +406,13 @@ func ParsePEM(data []byte, kid string, minRSABits int) ([]*Key, error) {
 		var err error
 		switch blk.Type {
 		case "PUBLIC KEY":
-			pub, err = x509.ParsePKIXPublicKey(blk.Bytes)
+			pub, err = parseSPKI(blk.Bytes)
 		case "RSA PUBLIC KEY":
-			pub, err = x509.ParsePKCS1PublicKey(blk.Bytes)
+			pub, err = parsePKCS1(blk.Bytes)
 		case "CERTIFICATE":
-			var cert *x509.Certificate
-			if cert, err = x509.ParseCertificate(blk.Bytes); err == nil {
-				pub = cert.PublicKey
+			var spki []byte
+			if spki, err = certificateSPKI(blk.Bytes); err == nil {
+				pub, err = parseSPKI(spki)
 			}
 		default:
 			if strings.Contains(blk.Type, "PRIVATE") {

@@ -1,0 +1,76 @@
+package jwt
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+)
+
+// FuzzVerify drives token parsing and validation through Authenticate, with
+// asymmetric keys and with an HMAC secret. Property: no panic, and exactly
+// one of Absent, Valid (with claims) or Invalid with a known Failure.
+func FuzzVerify(f *testing.F) {
+	for _, alg := range SupportedAlgorithms() {
+		f.Add(token(f, alg, claims()))
+	}
+	for _, s := range []string{
+		rfcTokenA1, rfcTokenA2, rfcTokenA3, rfcTokenA4, rfcToken8037,
+		seg(`{"alg":"none"}`) + "." + seg(`{"iss":"x"}`) + ".",
+		seg(`{"alg":"ES256","crit":["b64"],"b64":false}`) + ".e30.AAAA",
+		seg(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + ".a.b.c.d",
+		seg(`{"alg":"ES256","alg":"RS256"}`) + ".e30.AAAA",
+		strings.Repeat(".", 1000),
+		"",
+	} {
+		f.Add(s)
+	}
+	asym := newProvider(f, func(o *Options) { o.Type = "" })
+	k, _ := NewSecretKey(testSecret)
+	sym := newProvider(f, func(o *Options) { o.Keys, o.Algorithms = NewKeySet(k), []string{"HS256", "HS384", "HS512"} })
+	f.Fuzz(func(t *testing.T, tok string) {
+		for _, p := range []*Provider{asym, sym} {
+			v := p.Authenticate(bearer(tok))
+			switch v.Outcome {
+			case authn.Absent:
+				t.Fatalf("Absent for \"Bearer %q\": a Bearer header is always ours", tok)
+			case authn.Valid:
+				if c, ok := v.Identity.Claims.(*Claims); !ok || c.Issuer != testIssuer {
+					t.Fatalf("Valid without claims: %+v", v.Identity)
+				}
+			case authn.Invalid:
+				if f := FailureOf(v.Err); f == FailNone || f.Status() >= 500 {
+					t.Fatalf("Invalid with an unknown or server failure: %+v", v.Err)
+				}
+				if len(tok) >= 16 && strings.Contains(v.Err.Challenge, tok) {
+					t.Fatal("the challenge echoes the token")
+				}
+			default:
+				t.Fatalf("outcome %v for static keys", v.Outcome)
+			}
+		}
+	})
+}
+
+// FuzzParseJWKS: a fetched key set is attacker-influenced input.
+func FuzzParseJWKS(f *testing.F) {
+	f.Add([]byte(`{"keys":[` + rfcJWKA2 + `,` + rfcJWKA3 + `,` + rfcJWKA4 + `,` + rfcJWK8037 + `]}`))
+	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","alg":"RS256","use":"sig","key_ops":["verify"]}]}`))
+	f.Add([]byte(`{"issuer":"https://i","jwks_uri":"https://i/k"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, skipped, err := ParseJWKS(data, DefaultMinRSABits)
+		if err != nil && (set != nil || skipped != nil) {
+			t.Fatal("an error with a key set")
+		}
+		for _, k := range set.Keys() {
+			if k.Public == nil || len(k.SPKI()) == 0 || k.Type == KeyOct {
+				t.Fatalf("unusable key %+v", k)
+			}
+		}
+		if uri, err := ParseDiscovery(data, "https://i"); err == nil {
+			if _, _, err := SplitURI(uri); err != nil {
+				t.Fatalf("discovery returned a bad jwks_uri %q", uri)
+			}
+		}
+	})
+}
