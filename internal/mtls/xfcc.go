@@ -91,9 +91,9 @@ type XFCCElement struct {
 // matched case-insensitively; By, URI and DNS may repeat, the others may
 // not. It is strict:
 //
-//   - a value is either bare (visible ASCII but '"' ',' ';'; '=' is allowed
-//     since a key ends at the first '=', and Envoy writes URI SANs bare) or
-//     double-quoted; a quote may only open a value, and the closing quote
+//   - a value is either bare (visible ASCII but '"' '\' ',' ';'; '=' is
+//     allowed since a key ends at the first '=', and Envoy writes URI SANs
+//     bare) or double-quoted; a quote may only open a value, and the closing quote
 //     must be followed by ';', ',' or the end. Inside quotes a backslash
 //     protects the next character (so "\"" does not close the value) and is
 //     kept: the value is the text between the quotes, verbatim. Envoy
@@ -317,8 +317,8 @@ func (p *xfccParser) value() (string, error) {
 		if c <= 0x20 || c >= 0x7f {
 			return "", p.errorf("a control or non-ASCII byte")
 		}
-		if c == '"' {
-			return "", p.errorf("a '\"' inside a bare value")
+		if c == '"' || c == '\\' {
+			return "", p.errorf("a %q inside a bare value", c)
 		}
 		p.i++
 	}

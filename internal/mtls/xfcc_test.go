@@ -119,6 +119,7 @@ func TestParseXFCCErrors(t *testing.T) {
 		{"backslash at the end", `Subject="CN=a\`, 8, "unterminated quoted value"},
 		{"text after a closing quote", `Subject="a"b`, 11, "expected ';' or ',' after a quoted value"},
 		{"quote inside a bare value", `URI=a"b"`, 5, `a '"' inside a bare value`},
+		{"backslash inside a bare value", `Subject=\`, 8, `a '\\' inside a bare value`},
 		{"space inside an element", "By=a:b ;Hash=" + hashA, 6, "whitespace inside an element"},
 		{"space after '='", "By= a:b", 3, "whitespace inside an element"},
 		{"space inside a bare value", "URI=a b", 5, "whitespace inside an element"},
