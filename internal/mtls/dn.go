@@ -53,6 +53,7 @@ type DNError struct {
 	Err    error  // ErrDNControl, or nil
 }
 
+// Error formats the problem with its offset.
 func (e *DNError) Error() string {
 	return fmt.Sprintf("distinguished name: at byte %d: %s", e.Offset, e.Msg)
 }

@@ -50,6 +50,7 @@ type uriMatcher struct {
 	prefix bool
 }
 
+// Match implements Matcher.
 func (m *uriMatcher) Match(pc *PeerCert) bool {
 	for _, u := range pc.URIs {
 		if m.prefix {
@@ -63,6 +64,7 @@ func (m *uriMatcher) Match(pc *PeerCert) bool {
 	return false
 }
 
+// String implements Matcher.
 func (m *uriMatcher) String() string {
 	if m.prefix {
 		return "uri_prefix " + strconv.Quote(m.v)
@@ -130,6 +132,7 @@ func MatchSPIFFE(pattern string) (Matcher, error) {
 
 type spiffeMatcher struct{ p *spiffePattern }
 
+// Match implements Matcher.
 func (m *spiffeMatcher) Match(pc *PeerCert) bool {
 	if !pc.HasSPIFFEID || (pc.URIsComplete && len(pc.URIs) != 1) {
 		return false
@@ -137,6 +140,7 @@ func (m *spiffeMatcher) Match(pc *PeerCert) bool {
 	return m.p.match(pc.SPIFFEID)
 }
 
+// String implements Matcher.
 func (m *spiffeMatcher) String() string { return "spiffe " + strconv.Quote(m.p.src) }
 
 // MatchDNS admits a certificate with a DNS SAN equal to pattern, compared
@@ -174,6 +178,7 @@ type dnsMatcher struct {
 	suffix string // ".example.com" for "*.example.com"
 }
 
+// Match implements Matcher.
 func (m *dnsMatcher) Match(pc *PeerCert) bool {
 	for _, d := range pc.DNSNames {
 		if !validDNSName(d) {
@@ -193,6 +198,7 @@ func (m *dnsMatcher) Match(pc *PeerCert) bool {
 	return false
 }
 
+// String implements Matcher.
 func (m *dnsMatcher) String() string { return "dns " + strconv.Quote(m.src) }
 
 // validDNSName checks a DNS name of labels [A-Za-z0-9_-], 1 to 63 bytes
@@ -331,6 +337,7 @@ type nameMatcher struct {
 	issuer bool
 }
 
+// Match implements Matcher.
 func (m *nameMatcher) Match(pc *PeerCert) bool {
 	n := pc.Subject
 	if m.issuer {
@@ -350,6 +357,7 @@ func (m *nameMatcher) Match(pc *PeerCert) bool {
 	return true
 }
 
+// String implements Matcher.
 func (m *nameMatcher) String() string {
 	what := "subject"
 	if m.issuer {
@@ -426,6 +434,7 @@ func decodeHexDigest(h string, d *[sha256.Size]byte) bool {
 
 type pinMatcher struct{ pins [][sha256.Size]byte }
 
+// Match implements Matcher.
 func (m *pinMatcher) Match(pc *PeerCert) bool {
 	ok := 0
 	for i := range m.pins {
@@ -434,6 +443,7 @@ func (m *pinMatcher) Match(pc *PeerCert) bool {
 	return ok == 1
 }
 
+// String implements Matcher.
 func (m *pinMatcher) String() string { return fmt.Sprintf("sha256 pins (%d)", len(m.pins)) }
 
 // AnyOf admits a certificate that some matcher admits.
@@ -467,6 +477,7 @@ type listMatcher struct {
 	all bool
 }
 
+// Match implements Matcher.
 func (m *listMatcher) Match(pc *PeerCert) bool {
 	for _, x := range m.ms {
 		if x.Match(pc) != m.all {
@@ -476,6 +487,7 @@ func (m *listMatcher) Match(pc *PeerCert) bool {
 	return m.all
 }
 
+// String implements Matcher.
 func (m *listMatcher) String() string {
 	parts := make([]string, len(m.ms))
 	for i, x := range m.ms {
@@ -508,6 +520,7 @@ const (
 	DescPeerNotAllowed  = "the client certificate is not allowed here"
 )
 
+// Check implements authn.Constraint.
 func (c *constraint) Check(id *authn.Identity, _ *authn.Request) *authn.Error {
 	pc := PeerCertOf(id)
 	if pc == nil {

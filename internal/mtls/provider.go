@@ -48,6 +48,17 @@ func (m XFCCMode) String() string {
 	return "unknown"
 }
 
+// ParseXFCCMode parses the configuration's name of a mode (see
+// XFCCMode.String): "ignore", "sanitize_set" or "append_forward".
+func ParseXFCCMode(s string) (XFCCMode, error) {
+	for _, m := range []XFCCMode{XFCCIgnore, XFCCSanitizeSet, XFCCAppendForward} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf(`unknown XFCC mode %q (want "ignore", "sanitize_set" or "append_forward")`, s)
+}
+
 // PeerSource returns the Peer of the connection req arrived on. The filter
 // supplies it: it reads the connection properties of the stream being
 // called back (proxy-wasm property calls apply to the current context, so
@@ -285,8 +296,11 @@ func applyXFCC(pc *PeerCert, e *XFCCElement, now time.Time) *authn.Error {
 	if anyControl(e.URI) || anyControl(e.DNS) || hasControl(e.Subject) {
 		return rejectedErr(DescControlChar)
 	}
-	if e.Hash != "" && subtle.ConstantTimeCompare([]byte(e.Hash), []byte(hex.EncodeToString(pc.SHA256[:]))) != 1 {
-		return rejectedErr(DescXFCCMismatch)
+	if e.Hash != "" {
+		var h [sha256.Size]byte
+		if !decodeHexDigest(e.Hash, &h) || subtle.ConstantTimeCompare(h[:], pc.SHA256[:]) != 1 {
+			return rejectedErr(DescXFCCMismatch)
+		}
 	}
 	if e.HasSubject && e.Subject != peer.Subject {
 		return rejectedErr(DescXFCCMismatch)

@@ -84,6 +84,12 @@ func TestProviderBasics(t *testing.T) {
 		if m.String() != s {
 			t.Errorf("XFCCMode(%d).String() = %q; want %q", int(m), m.String(), s)
 		}
+		if got, err := ParseXFCCMode(s); (err == nil) != (s != "unknown") || (err == nil && got != m) {
+			t.Errorf("ParseXFCCMode(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseXFCCMode("SANITIZE_SET"); err == nil {
+		t.Error(`ParseXFCCMode("SANITIZE_SET") succeeded`)
 	}
 }
 
@@ -307,6 +313,7 @@ func TestAuthenticateCallerXFCC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	elems[0].Hash = strings.ToUpper(elems[0].Hash) // a caller's element, any case
 	peer := envoyPeer(t, "multi-san")
 	peer.XFCC = &elems[0]
 	p := newProvider(t, XFCCIgnore, mustMatcherFn(t)(MatchURI("https://cart.example.com/id")))

@@ -48,6 +48,7 @@ type XFCCError struct {
 	Err    error  // ErrXFCCTooLarge, or nil
 }
 
+// Error formats the problem with its offset.
 func (e *XFCCError) Error() string {
 	return fmt.Sprintf("x-forwarded-client-cert: at byte %d: %s", e.Offset, e.Msg)
 }
