@@ -1,10 +1,15 @@
 package mtls
 
 import (
+	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,16 +85,22 @@ func fx(t testing.TB, name string) *fixture {
 	return f
 }
 
+// goSANs returns the fixture's SANs as crypto/x509 reads them.
+func goSANs(f *fixture) (uris, dns []string) {
+	for _, u := range f.cert.URIs {
+		uris = append(uris, u.String())
+	}
+	return uris, f.cert.DNSNames
+}
+
 // envoyPeer is the Peer Envoy presents for an mTLS connection with the
-// fixture's certificate, built without this package's formatting: the
-// subject and digest are openssl's, the SANs the first raw ones.
+// fixture's certificate, built without this package's parsing and
+// formatting: the subject and digest are openssl's, the first SANs
+// crypto/x509's.
 func envoyPeer(t testing.TB, name string) *Peer {
 	t.Helper()
 	f := fx(t, name)
-	uris, dns, err := rawSANs(f.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uris, dns := goSANs(f)
 	p := &Peer{TLS: true, Presented: true, Subject: f.subject, SHA256Hex: f.sha256Hex}
 	if len(uris) > 0 {
 		p.URISAN, p.HasURISAN = uris[0], true
@@ -113,10 +124,7 @@ func envoyEncode(pemText string) string {
 func envoyXFCC(t testing.TB, name string, details ...string) string {
 	t.Helper()
 	f := fx(t, name)
-	uris, dns, err := rawSANs(f.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uris, dns := goSANs(f)
 	parts := []string{"By=spiffe://cluster.local/ns/istio-system/sa/gateway", "Hash=" + f.sha256Hex}
 	for _, d := range details {
 		switch d {
@@ -142,6 +150,92 @@ func envoyXFCC(t testing.TB, name string, details ...string) string {
 		}
 	}
 	return strings.Join(parts, ";")
+}
+
+// TestParseCertificate reads every fixture and compares with crypto/x509.
+func TestParseCertificate(t *testing.T) {
+	fs, err := loadFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range fs {
+		c, err := ParseCertificate(f.cert.Raw)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		uris, dns := goSANs(f)
+		if !bytes.Equal(c.Raw, f.cert.Raw) || !bytes.Equal(c.RawSubject, f.cert.RawSubject) || !bytes.Equal(c.RawIssuer, f.cert.RawIssuer) ||
+			!c.NotBefore.Equal(f.cert.NotBefore) || !c.NotAfter.Equal(f.cert.NotAfter) ||
+			!slices.Equal(c.URIs, uris) || !slices.Equal(c.DNSNames, dns) {
+			t.Errorf("%s: ParseCertificate = %+v", name, c)
+		}
+	}
+	good := fx(t, "multi-san").cert.Raw
+	for _, tt := range []struct {
+		name string
+		der  []byte
+	}{
+		{"empty", nil},
+		{"truncated", good[:len(good)-1]},
+		{"trailing byte", append(slices.Clone(good), 0)},
+		{"not a sequence", append([]byte{0x31}, good[1:]...)},
+		{"two SAN extensions", twoSANs(t, good)},
+	} {
+		if c, err := ParseCertificate(tt.der); err == nil {
+			t.Errorf("%s: ParseCertificate = %+v; want an error", tt.name, c)
+		}
+	}
+}
+
+// twoSANs returns der with its subjectAltName extension repeated; the
+// signature no longer verifies, which ParseCertificate does not check.
+func twoSANs(t *testing.T, der []byte) []byte {
+	t.Helper()
+	tmpl := fx(t, "multi-san").cert
+	var san pkix.Extension
+	for _, e := range tmpl.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 17}) {
+			san = e
+		}
+	}
+	var exts []pkix.Extension
+	exts = append(exts, tmpl.Extensions...)
+	exts = append(exts, san)
+	tbs := struct {
+		Version    int `asn1:"optional,explicit,default:0,tag:0"`
+		Serial     *big.Int
+		SigAlg     pkix.AlgorithmIdentifier
+		Issuer     asn1.RawValue
+		Validity   struct{ NotBefore, NotAfter time.Time }
+		Subject    asn1.RawValue
+		PublicKey  asn1.RawValue
+		Extensions []pkix.Extension `asn1:"optional,explicit,tag:3"`
+	}{2, tmpl.SerialNumber, pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}},
+		asn1.RawValue{FullBytes: tmpl.RawIssuer}, struct{ NotBefore, NotAfter time.Time }{tmpl.NotBefore, tmpl.NotAfter},
+		asn1.RawValue{FullBytes: tmpl.RawSubject}, asn1.RawValue{FullBytes: tmpl.RawSubjectPublicKeyInfo}, exts}
+	out, err := asn1.Marshal(struct {
+		TBS    any
+		SigAlg pkix.AlgorithmIdentifier
+		Sig    asn1.BitString
+	}{tbs, pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}}, asn1.BitString{Bytes: []byte{0}, BitLength: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same without the duplicate parses.
+	tbs.Extensions = tmpl.Extensions
+	one, err := asn1.Marshal(struct {
+		TBS    any
+		SigAlg pkix.AlgorithmIdentifier
+		Sig    asn1.BitString
+	}{tbs, pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}}, asn1.BitString{Bytes: []byte{0}, BitLength: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ParseCertificate(one); err != nil || len(c.URIs) != 2 {
+		t.Fatalf("rebuilt certificate: %+v, %v", c, err)
+	}
+	return out
 }
 
 func TestFixtures(t *testing.T) {

@@ -2,10 +2,7 @@ package mtls
 
 import (
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/asn1"
 	"encoding/hex"
-	"errors"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 )
@@ -65,67 +62,23 @@ type Peer struct {
 
 // PeerFromCertificate returns the Peer Envoy would present for a TLS
 // connection on which the client presented cert: the first URI and DNS SAN
-// as raw strings, the subject formatted by FormatName, the hex digest. For
-// tests and emulators; it is not on the request path.
-func PeerFromCertificate(cert *x509.Certificate) (Peer, error) {
-	uris, dns, err := rawSANs(cert)
-	if err != nil {
-		return Peer{}, err
-	}
+// as raw strings, the subject formatted by FormatName, the hex digest. It
+// is for tests and emulators that present a certificate as Envoy would; it
+// is not on the request path.
+func PeerFromCertificate(cert *Certificate) (Peer, error) {
 	subject, err := FormatName(cert.RawSubject)
 	if err != nil {
 		return Peer{}, err
 	}
 	sum := sha256.Sum256(cert.Raw)
 	p := Peer{TLS: true, Presented: true, Subject: subject, SHA256Hex: hex.EncodeToString(sum[:])}
-	if len(uris) > 0 {
-		p.URISAN, p.HasURISAN = uris[0], true
+	if len(cert.URIs) > 0 {
+		p.URISAN, p.HasURISAN = cert.URIs[0], true
 	}
-	if len(dns) > 0 {
-		p.DNSSAN, p.HasDNSSAN = dns[0], true
+	if len(cert.DNSNames) > 0 {
+		p.DNSSAN, p.HasDNSSAN = cert.DNSNames[0], true
 	}
 	return p, nil
-}
-
-var oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
-
-// GeneralName tags (RFC 5280 §4.2.1.6).
-const (
-	generalNameDNS = 2
-	generalNameURI = 6
-)
-
-// rawSANs returns the URI and DNS SANs of cert as the bytes of their
-// IA5Strings, in order, the way Envoy's Utility::getSubjectAltNames reads
-// them. (x509.Certificate.URIs are re-parsed url.URLs, whose String() need
-// not give back the certificate's bytes.)
-func rawSANs(cert *x509.Certificate) (uris, dns []string, err error) {
-	for _, ext := range cert.Extensions {
-		if !ext.Id.Equal(oidSubjectAltName) {
-			continue
-		}
-		var seq asn1.RawValue
-		rest, err := asn1.Unmarshal(ext.Value, &seq)
-		if err != nil || len(rest) != 0 || seq.Tag != asn1.TagSequence || !seq.IsCompound {
-			return nil, nil, errors.New("malformed subject alternative name extension")
-		}
-		for b := seq.Bytes; len(b) > 0; {
-			var gn asn1.RawValue
-			if b, err = asn1.Unmarshal(b, &gn); err != nil {
-				return nil, nil, errors.New("malformed subject alternative name")
-			}
-			if gn.Class != asn1.ClassContextSpecific {
-				continue
-			}
-			switch gn.Tag {
-			case generalNameDNS:
-				dns = append(dns, string(gn.Bytes))
-			case generalNameURI:
-				uris = append(uris, string(gn.Bytes))
-			}
-		}
-	}
-	return uris, dns, nil
 }
 
 // PeerCert is what the provider established about the client certificate
@@ -153,9 +106,9 @@ type PeerCert struct {
 	HasSPIFFEID bool
 	// SHA256 is the certificate digest from the connection.
 	SHA256 [sha256.Size]byte
-	// Certificate is parsed from a trusted XFCC Cert whose digest matched
+	// Certificate is read from a trusted XFCC Cert whose digest matched
 	// the connection's; nil otherwise. Issuer is its issuer.
-	Certificate *x509.Certificate
+	Certificate *Certificate
 	Issuer      Name
 }
 

@@ -327,10 +327,7 @@ func applyXFCC(pc *PeerCert, e *XFCCElement, now time.Time) *authn.Error {
 		}
 		// The certificate is the connection's: its SANs are authoritative,
 		// and the XFCC lists (which Envoy writes unescaped) must agree.
-		uris, dns, err := rawSANs(cert)
-		if err != nil {
-			return rejectedErr(DescXFCCBadCert)
-		}
+		uris, dns := cert.URIs, cert.DNSNames
 		if anyControl(uris) || anyControl(dns) {
 			return rejectedErr(DescControlChar)
 		}

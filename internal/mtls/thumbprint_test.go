@@ -71,7 +71,12 @@ func TestPeerFromCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range fs {
-		got, err := PeerFromCertificate(f.cert)
+		c, err := ParseCertificate(f.cert.Raw)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		got, err := PeerFromCertificate(c)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

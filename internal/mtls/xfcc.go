@@ -1,7 +1,6 @@
 package mtls
 
 import (
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -429,9 +428,10 @@ func (e *XFCCElement) String() string {
 	return strings.Join(parts, ";")
 }
 
-// Certificate parses Cert: exactly one PEM CERTIFICATE block and nothing
-// else but whitespace. It returns nil and no error when there is no Cert.
-func (e *XFCCElement) Certificate() (*x509.Certificate, error) {
+// Certificate parses Cert (ParseCertificate): exactly one PEM CERTIFICATE
+// block and nothing else but whitespace. It returns nil and no error when
+// there is no Cert.
+func (e *XFCCElement) Certificate() (*Certificate, error) {
 	if e.Cert == "" {
 		return nil, nil
 	}
@@ -447,7 +447,7 @@ func (e *XFCCElement) Certificate() (*x509.Certificate, error) {
 
 // ChainCertificates parses Chain, leaf first. It returns nil and no error
 // when there is no Chain.
-func (e *XFCCElement) ChainCertificates() ([]*x509.Certificate, error) {
+func (e *XFCCElement) ChainCertificates() ([]*Certificate, error) {
 	if e.Chain == "" {
 		return nil, nil
 	}
@@ -457,9 +457,9 @@ func (e *XFCCElement) ChainCertificates() ([]*x509.Certificate, error) {
 // maxChainCertificates bounds the certificates parsed from one Chain.
 const maxChainCertificates = 8
 
-func parsePEMCertificates(text string) ([]*x509.Certificate, error) {
+func parsePEMCertificates(text string) ([]*Certificate, error) {
 	rest := []byte(text)
-	var certs []*x509.Certificate
+	var certs []*Certificate
 	for len(strings.TrimSpace(string(rest))) > 0 {
 		if len(certs) == maxChainCertificates {
 			return nil, fmt.Errorf("more than %d certificates", maxChainCertificates)
@@ -473,7 +473,7 @@ func parsePEMCertificates(text string) ([]*x509.Certificate, error) {
 		if b == nil || b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
 			return nil, errors.New("not a PEM CERTIFICATE block")
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
+		c, err := ParseCertificate(b.Bytes)
 		if err != nil {
 			return nil, err
 		}
