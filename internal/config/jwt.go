@@ -192,6 +192,9 @@ func (c *compiler) jwt(o *object, name string, p *policy.Policy) *jwt.Provider {
 		c.ps.add(o.path, "%v", err)
 		return nil
 	}
+	if slow := prov.SlowAlgorithms(); len(slow) > 0 && (o.has("algorithms") || opts.Remote == nil) {
+		c.warn(o.path, "%s signatures take tens of milliseconds to check in Wasm when the host cannot; list only the algorithms the issuer uses", strings.Join(slow, ", "))
+	}
 	return prov
 }
 

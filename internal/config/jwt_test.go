@@ -224,3 +224,18 @@ func TestJWTErrorsHoldNoSecret(t *testing.T) {
 		t.Fatalf("error leaks the secret: %v", err)
 	}
 }
+
+// A P-521 key with ES512 allowed draws a warning: ES512 is slow in Wasm.
+func TestJWTSlowAlgorithmWarning(t *testing.T) {
+	const p521 = `{"kty":"EC","crv":"P-521","x":"AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk","y":"ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}`
+	w, err := Validate([]byte(jwtConf(`"jwks":{"keys":[`+p521+`]}`, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(w, "\n"), "ES512 signatures take tens of milliseconds") {
+		t.Fatalf("warnings = %q; want the ES512 one", w)
+	}
+	if w, _ := Validate([]byte(jwtConf(jwksField, ""))); strings.Contains(strings.Join(w, "\n"), "ES512") {
+		t.Fatalf("warnings = %q without a P-521 key", w)
+	}
+}

@@ -77,8 +77,40 @@
 // that counts dots, so a token of dots costs nothing), gjson for every JSON
 // read (after a strict validation pass that rejects duplicate members at
 // any depth, so gjson cannot read a value another parser would not), and
-// crypto/* for the primitives. The libraries keep a role in tests:
-// golang-jwt signs the test tokens, independently of this package.
+// crypto/* for the primitives. DER public keys (PEM configuration, and
+// Key.SPKI for the host) are read and written with
+// golang.org/x/crypto/cryptobyte rather than crypto/x509, which would bring
+// in package net: that saves 470 KB. In all, this package adds 2.18 MB to
+// the plugin module (5,051,609 -> 7,235,193 bytes, unstripped, -trimpath),
+// nearly all of it Go's RSA, ECDSA (P-256/384/521) and Ed25519 code. The
+// libraries keep a role in tests: golang-jwt signs the test tokens,
+// independently of this package, and crypto/x509 checks the DER code.
+//
+// # Cost
+//
+// A full uncached Authenticate (extraction, parsing, key choice,
+// signature, claims, one claim header), in Wasm (wazero's compiler, Go
+// 1.26.8, this machine) and natively (amd64), from BenchmarkVerify:
+//
+//	        Wasm       native
+//	RS256   0.31 ms    36 µs   (PS256 0.35 ms)
+//	ES256   1.14 ms    73 µs
+//	ES384   3.7 ms     0.56 ms
+//	ES512   46 ms      1.8 ms  (P-521 has no assembly in Wasm)
+//	EdDSA   0.51 ms    53 µs
+//	HS256   48 µs      7 µs
+//	cache hit           14 µs      1.2 µs
+//	"alg":"none" reject 8.6 µs     (no signature work)
+//
+// The signature is 85-100% of an asymmetric verification (x-primitive in
+// the benchmarks is the ratio to the bare check). Hence the cache, and the
+// host's SignatureVerifier: Envoy's BoringSSL checks RS256 and ES256 in
+// tens of microseconds. ES512 deserves care: a provider whose keys include
+// a P-521 key and which allows ES512 (the default list does) lets every
+// forged ES512 token naming that key cost 46 ms of the worker thread when
+// the host cannot verify it; Provider.SlowAlgorithms reports it and the
+// configuration warns. Tokens whose kid or type matches no key cost no
+// signature work at all.
 //
 // # How the filter uses a Provider
 //
@@ -111,4 +143,14 @@
 // Verdicts carry CacheHit/CacheMiss for the verified-token cache (see
 // Options.CacheEntries). When the token came from a cookie, Strip names it
 // in authn.Edit.RemoveCookies; RemoveCookies rewrites a Cookie header.
+//
+// # Standards
+//
+// RFC 6750 §2.1 (Authorization: Bearer), §2.3 (query), §3 (challenges and
+// error codes); RFC 7515 (JWS: compact serialization §7.1, crit §4.1.11);
+// RFC 7517 (JWK, JWKS); RFC 7518 §3 (algorithms; PS* salt = hash size,
+// §3.5; HMAC key ≥ hash size, §3.2); RFC 7519 §4.1 (registered claims);
+// RFC 7797 (b64, rejected); RFC 8037 (EdDSA with Ed25519); RFC 8725 §3.1
+// (algorithm verification); RFC 9068 (at+jwt); RFC 9470 (step-up); RFC
+// 8707 (resource indicators); OpenID Connect Discovery 1.0 §3-4.
 package jwt

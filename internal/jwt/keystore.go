@@ -47,7 +47,8 @@ type RemoteSpec struct {
 	// a token whose kid is not in the set (a key rotated in early).
 	UnknownKIDInterval time.Duration
 	// MaxWait is the longest a request waits, paused, for keys that are
-	// not available yet; then it is denied with 503.
+	// not available yet (or for a refetch after an unknown kid); then the
+	// filter denies it with Provider.Unavailable (503). 0: never pause.
 	MaxWait time.Duration
 }
 

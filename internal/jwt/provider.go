@@ -238,6 +238,29 @@ func (p *Provider) CacheLen() int {
 	return p.cache.len()
 }
 
+// SlowAlgorithms lists the allowed algorithms whose in-Wasm verification
+// costs tens of milliseconds (ES512: about 46 ms per signature, P-521 has
+// no assembly in Wasm) and for which the provider has, or may fetch, a
+// key: each forged token naming such a key costs that much of the worker
+// thread unless the host verifies it natively. The configuration warns
+// about them.
+func (p *Provider) SlowAlgorithms() []string {
+	a := p.v.algs["ES512"]
+	if a == nil {
+		return nil
+	}
+	if p.remote != nil {
+		return []string{"ES512"}
+	}
+	set, _ := p.store.Keys()
+	for _, k := range set.Keys() {
+		if k.fits(a) {
+			return []string{"ES512"}
+		}
+	}
+	return nil
+}
+
 // Unavailable is the error for a request that waited MaxWait for remote
 // keys in vain: 503, counted as internal_error.
 func (p *Provider) Unavailable() *authn.Error { return deny(FailKeysUnavailable, p.realm) }
@@ -254,7 +277,7 @@ func (p *Provider) Unavailable() *authn.Error { return deny(FailKeysUnavailable,
 //     unknown kid is under way. The filter pauses the request (at most
 //     RemoteSpec.MaxWait, then Unavailable), fetches, and asks again.
 //   - Valid: Identity.Principal is "iss/sub" (Istio's request.auth.principal
-//     form), Identity.Claims the *Claims, Identity.Headers the configured
+//     form; "iss/" for a token without sub), Identity.Claims the *Claims, Identity.Headers the configured
 //     claim headers; Strip removes the token unless KeepToken.
 //
 // CacheHit/CacheMiss report the verified-token cache when it is enabled.
