@@ -1,6 +1,7 @@
 package mtls
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -165,5 +166,27 @@ func FuzzParseSubject(f *testing.F) {
 		if err != nil || !back.Equal(n) {
 			t.Fatalf("ParseDN(%q).String() = %q parses to %v, %v", s, n.String(), back, err)
 		}
+	})
+}
+
+// FuzzParseCertificate: ParseCertificate never panics on any DER, and what
+// it accepts can be presented as Envoy would.
+func FuzzParseCertificate(f *testing.F) {
+	if fs, err := loadFixtures(); err == nil {
+		for _, fx := range fs {
+			f.Add(fx.cert.Raw)
+		}
+	}
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		c, err := ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(c.Raw, der) || !bytes.Contains(der, c.RawSubject) || !bytes.Contains(der, c.RawIssuer) {
+			t.Fatalf("ParseCertificate = %+v", c)
+		}
+		_, _ = PeerFromCertificate(c)
+		_, _ = NameFromDER(c.RawIssuer)
 	})
 }

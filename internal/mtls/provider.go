@@ -318,12 +318,18 @@ func applyXFCC(pc *PeerCert, e *XFCCElement, now time.Time) *authn.Error {
 		pc.DNSNames, pc.DNSComplete = slices.Clone(e.DNS), true
 	}
 	if e.Cert != "" {
-		cert, err := e.Certificate()
+		// Compare the digest first: only the connection's own certificate
+		// is ever parsed.
+		der, err := e.certificateDER()
 		if err != nil {
 			return rejectedErr(DescXFCCBadCert)
 		}
-		if sha256.Sum256(cert.Raw) != pc.SHA256 {
+		if sha256.Sum256(der) != pc.SHA256 {
 			return rejectedErr(DescXFCCMismatch)
+		}
+		cert, err := ParseCertificate(der)
+		if err != nil {
+			return rejectedErr(DescXFCCBadCert)
 		}
 		// The certificate is the connection's: its SANs are authoritative,
 		// and the XFCC lists (which Envoy writes unescaped) must agree.

@@ -435,14 +435,24 @@ func (e *XFCCElement) Certificate() (*Certificate, error) {
 	if e.Cert == "" {
 		return nil, nil
 	}
-	certs, err := parsePEMCertificates(e.Cert)
+	der, err := e.certificateDER()
 	if err != nil {
 		return nil, err
 	}
-	if len(certs) != 1 {
+	return ParseCertificate(der)
+}
+
+// certificateDER decodes the PEM of Cert, which must hold exactly one
+// certificate.
+func (e *XFCCElement) certificateDER() ([]byte, error) {
+	ders, err := pemCertificates(e.Cert)
+	if err != nil {
+		return nil, err
+	}
+	if len(ders) != 1 {
 		return nil, errors.New("Cert holds more than one certificate")
 	}
-	return certs[0], nil
+	return ders[0], nil
 }
 
 // ChainCertificates parses Chain, leaf first. It returns nil and no error
@@ -458,10 +468,26 @@ func (e *XFCCElement) ChainCertificates() ([]*Certificate, error) {
 const maxChainCertificates = 8
 
 func parsePEMCertificates(text string) ([]*Certificate, error) {
+	ders, err := pemCertificates(text)
+	if err != nil {
+		return nil, err
+	}
+	certs := make([]*Certificate, len(ders))
+	for i, der := range ders {
+		if certs[i], err = ParseCertificate(der); err != nil {
+			return nil, err
+		}
+	}
+	return certs, nil
+}
+
+// pemCertificates decodes PEM CERTIFICATE blocks, refusing any other text
+// but whitespace around them.
+func pemCertificates(text string) ([][]byte, error) {
 	rest := []byte(text)
-	var certs []*Certificate
+	var ders [][]byte
 	for len(strings.TrimSpace(string(rest))) > 0 {
-		if len(certs) == maxChainCertificates {
+		if len(ders) == maxChainCertificates {
 			return nil, fmt.Errorf("more than %d certificates", maxChainCertificates)
 		}
 		// pem.Decode skips text before a block; refuse it instead.
@@ -473,14 +499,10 @@ func parsePEMCertificates(text string) ([]*Certificate, error) {
 		if b == nil || b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
 			return nil, errors.New("not a PEM CERTIFICATE block")
 		}
-		c, err := ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
+		ders = append(ders, b.Bytes)
 	}
-	if len(certs) == 0 {
+	if len(ders) == 0 {
 		return nil, errors.New("no PEM CERTIFICATE block")
 	}
-	return certs, nil
+	return ders, nil
 }
