@@ -636,7 +636,7 @@ func parseRawName(der []byte) ([]rawRDNSET, error) {
 	return seq, nil
 }
 
-// NameFromDER decodes a DER X.501 Name (x509.Certificate.RawSubject or
+// NameFromDER decodes a DER X.501 Name (Certificate.RawSubject or
 // RawIssuer) into a Name in string order, decoding values as ParseDN does
 // for "#hex" values. A name with a control character in a value returns
 // ErrDNControl.
