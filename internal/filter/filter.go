@@ -13,6 +13,7 @@ import (
 	"github.com/wasm-authn/wasm-authn/internal/abi"
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 	"github.com/wasm-authn/wasm-authn/internal/config"
+	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
 
@@ -22,6 +23,12 @@ type root struct {
 	id      uint32
 	policy  *policy.Policy
 	metrics *metrics
+
+	// Remote keys of jwt providers, callouts in flight, and streams paused
+	// until keys arrive.
+	remotes  []*remoteKeys
+	callouts map[uint32]*remoteKeys
+	waiting  map[uint32]*stream
 }
 
 // NewRoot is the root context factory registered in init().
@@ -97,11 +104,26 @@ type stream struct {
 	root      *root
 	id        uint32
 	responded bool
+	// While paused for keys: until when, and the providers waited for.
+	deadline time.Time
+	pending  []int
 }
 
 // OnRequestHeaders judges the request. Every host error on this path ends
 // in a deny.
 func (s *stream) OnRequestHeaders(int, bool) abi.Action {
+	return s.judge(time.Now())
+}
+
+// OnDone forgets a stream that ended while paused.
+func (s *stream) OnDone() {
+	delete(s.root.waiting, s.id)
+}
+
+// judge decides the request: Continue, or Pause after a local reply or
+// while a provider waits for keys. It runs in proxy_on_request_headers and
+// again, with the effective context set, when keys arrive.
+func (s *stream) judge(now time.Time) abi.Action {
 	p := s.root.policy
 	if p == nil {
 		return s.deny(authn.Deny(authn.ReasonInternal, "the filter is not configured"), nil, "")
@@ -110,7 +132,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	if err != nil {
 		return s.fail("read request headers", err)
 	}
-	req := &authn.Request{Headers: make([]authn.Header, 0, len(hs)), Now: time.Now()}
+	req := &authn.Request{Headers: make([]authn.Header, 0, len(hs)), Now: now}
 	authorizations := 0
 	var spoofed []string
 	for _, h := range hs {
@@ -155,8 +177,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	}
 	d := p.Decide(req, rule)
 	if d.Pending {
-		// No provider waits for the host yet; fail closed rather than hang.
-		return s.deny(authn.Deny(authn.ReasonInternal, "the credential cannot be checked yet"), nil, rule.Name)
+		return s.wait(&d, now)
 	}
 	s.root.metrics.verdicts(d.Verdicts)
 	if !d.Allow {
@@ -168,6 +189,46 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	s.root.metrics.allowed()
 	abi.Log(abi.LogDebug, "wasm-authn: allowed by rule "+rule.Name)
 	return abi.Continue
+}
+
+// wait pauses the request until the keys of the pending providers arrive,
+// at most their MaxWait; it makes sure a fetch is under way.
+func (s *stream) wait(d *policy.Decision, now time.Time) abi.Action {
+	r := s.root
+	var maxWait time.Duration
+	s.pending = s.pending[:0]
+	for i, v := range d.Verdicts {
+		if v.Outcome != authn.Pending {
+			continue
+		}
+		s.pending = append(s.pending, i)
+		for _, rk := range r.remotes {
+			if rk.index == i {
+				r.fetch(rk, now, false)
+				if w := rk.prov.Remote().MaxWait; maxWait == 0 || w < maxWait {
+					maxWait = w
+				}
+			}
+		}
+	}
+	if maxWait <= 0 {
+		return s.deny(s.unavailable(), nil, "")
+	}
+	if s.deadline.IsZero() {
+		s.deadline = now.Add(maxWait)
+	}
+	r.waiting[s.id] = s
+	return abi.Pause
+}
+
+// unavailable is the denial of a request whose keys did not arrive in time.
+func (s *stream) unavailable() *authn.Error {
+	for _, i := range s.pending {
+		if jp, ok := s.root.policy.Providers[i].(*jwt.Provider); ok {
+			return jp.Unavailable()
+		}
+	}
+	return authn.Deny(authn.ReasonInternal, "the credential could not be checked in time")
 }
 
 func (s *stream) isIdentityHeader(k string) bool {

@@ -5,6 +5,7 @@ package filter
 import (
 	"github.com/wasm-authn/wasm-authn/internal/abi"
 	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
 
@@ -21,6 +22,8 @@ type metrics struct {
 type providerMetrics struct {
 	success, cacheHit, cacheMiss uint32
 	failure                      map[authn.Reason]uint32
+	// Remote keys (jwt): fetches and whether stale keys are served.
+	fetchOK, fetchFailed, staleKeys uint32
 }
 
 // noMetric marks a metric this provider does not have. Zero is a valid id
@@ -44,11 +47,18 @@ func defineMetrics(p *policy.Policy) (*metrics, error) {
 	}
 	for _, prov := range p.Providers {
 		base := "provider." + prov.Name() + "."
-		pm := providerMetrics{success: def(base + "success"), cacheHit: noMetric, cacheMiss: noMetric, failure: map[authn.Reason]uint32{}}
-		if prov.Method() == "basic" {
+		pm := providerMetrics{success: def(base + "success"), cacheHit: noMetric, cacheMiss: noMetric,
+			fetchOK: noMetric, fetchFailed: noMetric, staleKeys: noMetric, failure: map[authn.Reason]uint32{}}
+		if m := prov.Method(); m == "basic" || m == "jwt" {
 			pm.cacheHit, pm.cacheMiss = def(base+"cache_hit"), def(base+"cache_miss")
 		}
-		for _, r := range []authn.Reason{authn.ReasonInvalidCredential, authn.ReasonMalformedCredential, authn.ReasonMultipleCredentials, authn.ReasonCredentialTooLarge} {
+		if jp, ok := prov.(*jwt.Provider); ok && jp.Remote() != nil {
+			pm.fetchOK, pm.fetchFailed = def(base+"jwks_fetch.success"), def(base+"jwks_fetch.failure")
+			if err == nil {
+				pm.staleKeys, err = abi.DefineMetric(abi.MetricGauge, p.MetricPrefix+"."+base+"stale_keys")
+			}
+		}
+		for _, r := range []authn.Reason{authn.ReasonInvalidCredential, authn.ReasonMalformedCredential, authn.ReasonMultipleCredentials, authn.ReasonCredentialTooLarge, authn.ReasonInternal} {
 			pm.failure[r] = def(base + "failure." + r.String())
 		}
 		m.providers = append(m.providers, pm)
@@ -64,6 +74,29 @@ func inc(id uint32) {
 
 func (m *metrics) allowed()              { inc(m.allowedID) }
 func (m *metrics) denied(r authn.Reason) { inc(m.deniedID[r]) }
+
+// fetched counts a key fetch of provider i and records whether it serves
+// stale keys.
+func (m *metrics) fetched(i int, ok, stale bool) {
+	pm := m.providers[i]
+	if ok {
+		inc(pm.fetchOK)
+	} else {
+		inc(pm.fetchFailed)
+	}
+	m.stale(i, stale)
+}
+
+// stale sets provider i's stale_keys gauge.
+func (m *metrics) stale(i int, stale bool) {
+	if id := m.providers[i].staleKeys; id != noMetric {
+		v := uint64(0)
+		if stale {
+			v = 1
+		}
+		_ = abi.RecordMetric(id, v)
+	}
+}
 
 func (m *metrics) verdicts(vs map[int]authn.Verdict) {
 	for i, v := range vs {

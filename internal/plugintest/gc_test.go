@@ -46,22 +46,34 @@ func TestHostMemoryReachableUnderGCStress(t *testing.T) {
 }
 
 // Why Envoy 1.33-1.38 is not supported, under the envoy-1.33-1.38 profile:
-//
-//   - The module does not link: crypto/x509 (PEM and certificate parsing)
-//     brings in package net, whose file access imports
-//     wasi_snapshot_preview1.path_filestat_get, which that host lacks.
-//   - Even a module that links dies at its first garbage collection: every
-//     collection ends in startTheWorld, which polls the network poller with
-//     a zero timeout; on wasip1 that is a poll_oneoff call, which that host
-//     fails with ENOSYS, and the Go runtime throws (golang/go#78513). The
-//     host package's own tests show this with a small Go guest.
-func TestEnvoy133Unsupported(t *testing.T) {
-	_, err := NewEnvoyHost(t, host.Config{
-		PluginConfig: suiteConfig(t),
-		Profile:      host.ProfileEnvoy133,
-		SkipCanary:   true,
-	})
-	if err == nil || !strings.Contains(err.Error(), "missing import: wasi_snapshot_preview1.path_filestat_get") {
-		t.Fatalf("New under envoy-1.33-1.38 = %v; want the missing-import failure", err)
+// every garbage collection ends in startTheWorld, which polls the network
+// poller with a zero timeout; on wasip1 that is a poll_oneoff call, which
+// those hosts fail with ENOSYS, and the Go runtime throws (golang/go#78513).
+// The module links and serves there until its first collection, which
+// fails the worker's VM; Envoy then fails every stream closed (503
+// wasm_fail_stream).
+func TestEnvoy133CollectionFailsVM(t *testing.T) {
+	start := func(env map[string]string) *EnvoyHost {
+		e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), Profile: host.ProfileEnvoy133, SkipCanary: true, Env: env})
+		if err != nil {
+			t.Fatalf("the module does not start: %v", err)
+		}
+		return e
+	}
+	ok := Get(apiHost, "/things", h("x-api-key", aliceKey))
+	if r := start(nil).Do(ok); !r.Allowed() {
+		t.Fatalf("before any collection: status %d; want allowed", r.Status())
+	}
+	// WASM_AUTHN_GC_STRESS makes the first request collect.
+	e := start(map[string]string{"WASM_AUTHN_GC_STRESS": "1"})
+	r := e.Do(ok)
+	if r.Local == nil || r.Local.Status != 503 || r.Local.Details != "wasm_fail_stream" {
+		t.Fatalf("after a collection: %+v; want the host's fail-closed 503", r.Local)
+	}
+	if !e.VM(0).Failed() || !strings.Contains(e.VM(0).FailureMessage()+strings.Join(e.Logs(), "\n"), "poll_oneoff") {
+		t.Fatalf("VM failed=%v: %s", e.VM(0).Failed(), e.VM(0).FailureMessage())
+	}
+	if r := e.Do(ok); r.Status() != 503 {
+		t.Fatalf("next request on the failed VM: %d; want 503", r.Status())
 	}
 }
