@@ -65,6 +65,7 @@ type resourceConstraint struct {
 	realm, resource string
 }
 
+// Check requires the rule's resource among the token's audiences.
 func (c *resourceConstraint) Check(id *authn.Identity, _ *authn.Request) *authn.Error {
 	if cl := claimsOf(id); cl != nil {
 		for _, a := range cl.Audience {
@@ -82,6 +83,7 @@ type scopeConstraint struct {
 	attr   string
 }
 
+// Check requires every scope of the rule.
 func (c *scopeConstraint) Check(id *authn.Identity, _ *authn.Request) *authn.Error {
 	cl := claimsOf(id)
 	for _, s := range c.scopes {
@@ -97,6 +99,7 @@ type claimConstraint struct {
 	matchers []ClaimMatcher
 }
 
+// Check requires every claim matcher of the rule to match.
 func (c *claimConstraint) Check(id *authn.Identity, _ *authn.Request) *authn.Error {
 	cl := claimsOf(id)
 	for i := range c.matchers {
@@ -114,6 +117,8 @@ type stepUpConstraint struct {
 	maxAge, skew        time.Duration
 }
 
+// Check requires an accepted acr and a recent enough auth_time (the
+// request's time is the clock).
 func (c *stepUpConstraint) Check(id *authn.Identity, req *authn.Request) *authn.Error {
 	cl := claimsOf(id)
 	ok := cl != nil
