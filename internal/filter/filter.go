@@ -72,12 +72,99 @@ func (r *root) OnConfigure(size int) bool {
 		return false
 	}
 	r.policy, r.metrics = p, m
+	r.callouts, r.waiting, r.remotes = map[uint32]*remoteKeys{}, map[uint32]*stream{}, nil
+	verifier := &hostVerifier{}
+	plugin := "default"
+	if b, err := abi.GetProperty("plugin_name"); err == nil && len(b) > 0 {
+		plugin = string(b)
+	}
+	now := time.Now()
+	for i, prov := range p.Providers {
+		jp, ok := prov.(*jwt.Provider)
+		if !ok {
+			continue
+		}
+		jp.SetSignatureVerifier(verifier)
+		if jp.Remote() == nil {
+			continue
+		}
+		rk := newRemoteKeys(plugin, i, jp)
+		r.remotes = append(r.remotes, rk)
+		// Keys another worker already fetched serve at once; otherwise
+		// every VM fetches now, so keys are ready before traffic.
+		rk.sync()
+		r.fetch(rk, now, false)
+	}
+	if len(r.remotes) > 0 {
+		if err := abi.SetTickPeriod(uint32(tickPeriod / time.Millisecond)); err != nil {
+			abi.Log(abi.LogCritical, "wasm-authn: cannot set the tick period: "+err.Error())
+			return false
+		}
+	}
 	abi.Log(abi.LogInfo, "wasm-authn: configured")
 	return true
 }
 
-func (r *root) OnTick()                                  {}
-func (r *root) OnHTTPCallResponse(uint32, int, int, int) {}
+// tickPeriod drives key refreshes, picks up keys other VMs fetched, and
+// bounds how late a paused request notices them or its deadline.
+const tickPeriod = 100 * time.Millisecond
+
+// OnTick refreshes remote keys (one VM fetches for all, under a shared
+// lock) and denies paused requests whose wait is over.
+func (r *root) OnTick() {
+	now := time.Now()
+	changed := false
+	for _, rk := range r.remotes {
+		_, before := rk.store.Keys()
+		rk.sync()
+		r.fetch(rk, now, rk.store.Ready())
+		if _, after := rk.store.Keys(); after != before {
+			changed = true
+		}
+		r.metrics.stale(rk.index, rk.store.Stale())
+	}
+	if changed {
+		r.resume(now)
+	}
+	for id, s := range r.waiting {
+		if now.After(s.deadline) {
+			delete(r.waiting, id)
+			if abi.SetEffectiveContext(id) == nil {
+				s.deny(s.unavailable(), nil, "")
+			}
+		}
+	}
+}
+
+// OnHTTPCallResponse receives a key fetch and re-judges paused requests.
+func (r *root) OnHTTPCallResponse(token uint32, numHeaders, bodySize, _ int) {
+	rk, ok := r.callouts[token]
+	if !ok {
+		return
+	}
+	delete(r.callouts, token)
+	now := time.Now()
+	r.onFetched(rk, numHeaders, bodySize, now)
+	r.resume(now)
+}
+
+// resume re-judges every paused request: it continues, is denied, or keeps
+// waiting (judge puts it back).
+func (r *root) resume(now time.Time) {
+	paused := r.waiting
+	r.waiting = make(map[uint32]*stream, len(paused))
+	for id, s := range paused {
+		if err := abi.SetEffectiveContext(id); err != nil {
+			continue // the stream is gone
+		}
+		if s.judge(now) == abi.Continue {
+			if err := abi.ContinueStream(abi.StreamRequest); err != nil {
+				abi.Log(abi.LogError, "wasm-authn: cannot continue a request: "+err.Error())
+				_ = abi.CloseStream(abi.StreamRequest)
+			}
+		}
+	}
+}
 
 func (r *root) NewStream(id uint32) abi.Stream {
 	return &stream{root: r, id: id}
@@ -241,6 +328,22 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	for _, k := range d.Strip.RemoveHeaders {
 		if err := abi.RemoveHeader(abi.MapRequestHeaders, k); err != nil {
 			return err
+		}
+	}
+	if len(d.Strip.RemoveCookies) > 0 {
+		var kept []string
+		for _, v := range req.Values("cookie") {
+			if c := jwt.RemoveCookies(v, d.Strip.RemoveCookies); c != "" {
+				kept = append(kept, c)
+			}
+		}
+		if err := abi.RemoveHeader(abi.MapRequestHeaders, "cookie"); err != nil {
+			return err
+		}
+		for _, c := range kept {
+			if err := abi.AddHeader(abi.MapRequestHeaders, "cookie", c); err != nil {
+				return err
+			}
 		}
 	}
 	if len(d.Strip.RemoveQuery) > 0 {

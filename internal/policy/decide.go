@@ -142,6 +142,7 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 			if v.Outcome == authn.Valid {
 				d.Strip.RemoveHeaders = append(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders...)
 				d.Strip.RemoveQuery = append(d.Strip.RemoveQuery, v.Strip.RemoveQuery...)
+				d.Strip.RemoveCookies = append(d.Strip.RemoveCookies, v.Strip.RemoveCookies...)
 			}
 		}
 		return d
