@@ -32,17 +32,24 @@ func Module(tb testing.TB) []byte { return ModuleWithTags(tb, "") }
 // ModuleWithTags builds the plugin with extra build tags (test hooks).
 func ModuleWithTags(tb testing.TB, tags string) []byte {
 	tb.Helper()
+	return BuildWasm(tb, "./plugin", tags)
+}
+
+// BuildWasm builds the wasip1 reactor in package pkg (relative to the
+// module root), once per test binary.
+func BuildWasm(tb testing.TB, pkg, tags string) []byte {
+	tb.Helper()
 	modulesMu.Lock()
-	b, ok := modules[tags]
+	b, ok := modules[pkg+"|"+tags]
 	if !ok {
 		b = &built{}
-		modules[tags] = b
+		modules[pkg+"|"+tags] = b
 	}
 	modulesMu.Unlock()
 	b.once.Do(func() {
 		// `make test` builds the module once and points here, so the tests
 		// exercise the very artifact it built.
-		if path := os.Getenv("WASM_AUTHN_MODULE"); path != "" && tags == "" {
+		if path := os.Getenv("WASM_AUTHN_MODULE"); path != "" && tags == "" && pkg == "./plugin" {
 			b.wasm, b.err = os.ReadFile(path)
 			return
 		}
@@ -54,7 +61,7 @@ func ModuleWithTags(tb testing.TB, tags string) []byte {
 			return
 		}
 		out := filepath.Join(dir, "wasm-authn.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-tags="+tags, "-o", out, "./plugin")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-tags="+tags, "-o", out, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
