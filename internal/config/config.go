@@ -23,6 +23,7 @@ import (
 	"github.com/wasm-authn/wasm-authn/internal/basic"
 	"github.com/wasm-authn/wasm-authn/internal/htpasswd"
 	"github.com/wasm-authn/wasm-authn/internal/jwt"
+	"github.com/wasm-authn/wasm-authn/internal/mtls"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
 
@@ -42,9 +43,19 @@ func Validate(data []byte) (warnings []string, err error) {
 	return warnings, err
 }
 
+// Env is what a compiled policy needs from its host at request time.
+type Env struct {
+	// Peer reads the connection's peer certificate for mtls providers; nil
+	// where no request is ever judged (validation).
+	Peer mtls.PeerSource
+}
+
 // Load parses, validates and compiles a configuration. The error joins one
 // Problem per mistake, each naming its JSON path.
-func Load(data []byte) (*policy.Policy, []string, error) {
+func Load(data []byte) (*policy.Policy, []string, error) { return LoadWith(data, Env{}) }
+
+// LoadWith is Load with the host's Env.
+func LoadWith(data []byte, env Env) (*policy.Policy, []string, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil, nil, Problem{Path: "$", Msg: "the configuration is empty; it needs at least one rule"}
 	}
@@ -55,7 +66,7 @@ func Load(data []byte) (*policy.Policy, []string, error) {
 		}
 		return nil, nil, Problem{Path: "$", Msg: err.Error()}
 	}
-	c := &compiler{}
+	c := &compiler{env: env, mtlses: map[int]*mtls.Provider{}}
 	p := c.policy(v)
 	if err := c.ps.err(); err != nil {
 		return nil, nil, err
@@ -69,6 +80,8 @@ type compiler struct {
 	providers map[string]int
 	used      map[int]bool
 	jwts      map[int]*jwt.Provider // jwt providers by index (nil if invalid)
+	mtlses    map[int]*mtls.Provider
+	env       Env
 }
 
 func (c *compiler) warn(path, format string, args ...any) {
@@ -210,17 +223,20 @@ func (c *compiler) provider(v any, path string, p *policy.Policy) authn.Provider
 		c.providers[name] = len(p.Providers)
 	}
 	methods := 0
-	for _, m := range []string{"api_key", "basic", "jwt"} {
+	for _, m := range []string{"api_key", "basic", "jwt", "mtls"} {
 		if o.has(m) {
 			methods++
 		}
 	}
 	if methods != 1 {
-		c.ps.add(path, "must set exactly one method: api_key, basic or jwt")
+		c.ps.add(path, "must set exactly one method: api_key, basic, jwt or mtls")
 		return nil
 	}
 	if o.has("jwt") {
 		return c.jwtProvider(o.obj("jwt", true), name, p)
+	}
+	if o.has("mtls") {
+		return c.mtlsProvider(o.obj("mtls", true), name, p)
 	}
 	if o.has("api_key") {
 		return c.apiKey(o.obj("api_key", true), name, p.Realm, p.Identity.MetadataPrefix)
@@ -555,6 +571,9 @@ func (c *compiler) expr(v any, path string, depth int) *policy.Expr {
 			}
 		}
 		e.Constraints = c.ruleConstraints(o, i)
+		if _, ok := c.mtlses[i]; ok {
+			e.Constraints = append(e.Constraints, c.mtlsConstraints(o)...)
+		}
 		return e
 	}
 	key := "any"

@@ -245,3 +245,29 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestMTLSConfig(t *testing.T) {
+	okP := `{"name":"mesh","mtls":{"allow":[{"spiffe":"spiffe://cluster.local/ns/*/sa/*"},{"dns":"*.example.com","subject_attributes":{"O":"Example"}}],"xfcc":"sanitize_set"}}`
+	if _, err := Validate([]byte(minimal(okP, `{"name":"r","require":{"provider":"mesh","peers":[{"uri":"spiffe://cluster.local/ns/a/sa/b"}]}}`))); err != nil {
+		t.Fatalf("valid mtls config: %v", err)
+	}
+	s := loadSchema(t)
+	bad := []struct{ name, json, path, msg string }{
+		{"bad spiffe", minimal(`{"name":"mesh","mtls":{"allow":[{"spiffe":"spiffe://Bad/ns"}]}}`, `{"name":"r","require":{"provider":"mesh"}}`), "$.providers[0].mtls.allow[0].spiffe", ""},
+		{"empty peer", minimal(`{"name":"mesh","mtls":{"allow":[{}]}}`, `{"name":"r","require":{"provider":"mesh"}}`), "$.providers[0].mtls.allow[0]", "at least one"},
+		{"unknown peer field", minimal(`{"name":"mesh","mtls":{"allow":[{"cn":"x"}]}}`, `{"name":"r","require":{"provider":"mesh"}}`), "$.providers[0].mtls.allow[0].cn", "unknown field"},
+		{"bad xfcc mode", minimal(`{"name":"mesh","mtls":{"xfcc":"trust"}}`, `{"name":"r","require":{"provider":"mesh"}}`), "$.providers[0].mtls.xfcc", "unknown XFCC mode"},
+		{"bad pin", minimal(okP, `{"name":"r","require":{"provider":"mesh","peers":[{"sha256":["zz"]}]}}`), "$.rules[0].require.peers[0].sha256", ""},
+		{"peers on an api_key provider", minimal(okProvider, `{"name":"r","require":{"provider":"k","peers":[{"dns":"a.example.com"}]}}`), "$.rules[0].require.peers", "unknown field"},
+		{"dns wildcard in the middle", minimal(`{"name":"mesh","mtls":{"allow":[{"dns":"a.*.example.com"}]}}`, `{"name":"r","require":{"provider":"mesh"}}`), "$.providers[0].mtls.allow[0].dns", ""},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Validate([]byte(tt.json))
+			if err == nil || !strings.Contains(err.Error(), tt.path+": ") || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Validate = %v; want an error at %s with %q", err, tt.path, tt.msg)
+			}
+			_ = s
+		})
+	}
+}

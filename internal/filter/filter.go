@@ -56,7 +56,7 @@ func (r *root) OnConfigure(size int) bool {
 	)
 	// Compiling makes no host call, so collection may run automatically;
 	// a large configuration's garbage would otherwise stay in linear memory.
-	abi.WithGC(func() { p, warnings, err = config.Load(data) })
+	abi.WithGC(func() { p, warnings, err = config.LoadWith(data, config.Env{Peer: hostPeer}) })
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			abi.Log(abi.LogCritical, "wasm-authn: invalid configuration: "+line)

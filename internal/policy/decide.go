@@ -156,8 +156,21 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 		d.Err = authn.Deny(authn.ReasonForbidden, "the authenticated identity is not allowed to access this resource")
 		return d
 	}
-	d.Err = authn.Deny(authn.ReasonMissingCredential, "this resource requires authentication")
+	desc := "this resource requires authentication"
+	for _, i := range r.Uses {
+		// A provider may say why it found nothing (mtls: plaintext, or no
+		// client certificate).
+		if v := d.Verdicts[i]; v.Outcome == authn.Absent && v.Err != nil && v.Err.Description != "" {
+			desc += "; " + p.Providers[i].Name() + ": " + v.Err.Description
+		}
+	}
+	d.Err = authn.Deny(authn.ReasonMissingCredential, desc)
 	d.Challenges = p.challenges(r, -1, d.Err)
+	if len(d.Challenges) == 0 {
+		// No acceptable method has an HTTP challenge (mtls): a 401 must
+		// carry one (RFC 9110 §15.5.2), so answer 403 as Envoy's RBAC does.
+		d.Err.Status = 403
+	}
 	return d
 }
 
