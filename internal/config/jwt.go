@@ -187,6 +187,25 @@ func (c *compiler) jwt(o *object, name string, p *policy.Policy) *jwt.Provider {
 			}
 		}
 	}
+	if o.has("certificate_bound") {
+		switch v := o.str("certificate_bound", true); v {
+		case "required":
+			opts.CertBinding = jwt.CertBindingRequired
+		case "if_present":
+			opts.CertBinding = jwt.CertBindingIfPresent
+		default:
+			c.ps.add(o.field("certificate_bound"), `must be "required" or "if_present"`)
+		}
+		if peer := c.env.Peer; peer != nil {
+			opts.Peer = func(req *authn.Request) (string, bool, error) {
+				p, err := peer(req)
+				if err != nil {
+					return "", false, err
+				}
+				return p.SHA256Hex, p.Presented && p.SHA256Hex != "", nil
+			}
+		}
+	}
 	prov, err := jwt.New(opts)
 	if err != nil {
 		c.ps.add(o.path, "%v", err)

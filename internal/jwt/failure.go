@@ -62,6 +62,12 @@ const (
 	FailStepUp            // acr or auth_time insufficient: 401 insufficient_user_authentication (RFC 9470)
 	FailResource          // the rule's resource is not in "aud" (RFC 8707): 401 invalid_token
 
+	// Certificate-bound tokens (RFC 8705 §3): 401 invalid_token.
+	FailNotCertBound   // binding required, but the token has no cnf "x5t#S256"
+	FailNoClientCert   // a bound token on a connection without a client certificate
+	FailCertMismatch   // cnf "x5t#S256" is not the client certificate's thumbprint
+	FailPeerUnreadable // the host could not tell the client certificate: 503
+
 	failCount
 )
 
@@ -114,6 +120,10 @@ var failures = [failCount]failureInfo{
 	FailRuleClaim:         {"rule_claim_mismatch", authn.ReasonForbidden, 403, codeScope, "the token's claims do not allow this request"},
 	FailStepUp:            {"insufficient_user_authentication", authn.ReasonForbidden, 401, codeStepUp, "a stronger or more recent authentication is required"},
 	FailResource:          {"bad_resource", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is not intended for this resource"},
+	FailNotCertBound:      {"not_certificate_bound", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is not bound to a client certificate"},
+	FailNoClientCert:      {"no_client_certificate", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is bound to a client certificate but the connection has none"},
+	FailCertMismatch:      {"certificate_mismatch", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is bound to another client certificate"},
+	FailPeerUnreadable:    {"peer_unreadable", authn.ReasonInternal, 503, "", "the client certificate could not be read"},
 }
 
 func (f Failure) info() failureInfo {

@@ -95,6 +95,11 @@ type Options struct {
 	CacheEntries int
 	// CacheTTL bounds how long an entry is used (never past exp).
 	CacheTTL time.Duration
+
+	// CertBinding requires certificate-bound tokens (RFC 8705); Peer
+	// reads the client certificate's digest for it.
+	CertBinding CertBinding
+	Peer        PeerDigest
 }
 
 // Provider is a compiled jwt provider. Its configuration is immutable; its
@@ -115,6 +120,8 @@ type Provider struct {
 	store         *KeyStore
 	cache         *cache
 	host          SignatureVerifier
+	binding       CertBinding
+	peer          PeerDigest
 }
 
 // New compiles o into a provider. It checks what the configuration layer
@@ -125,6 +132,7 @@ func New(o Options) (*Provider, error) {
 		name: o.Name, realm: o.Realm, sources: slices.Clone(o.Sources), maxToken: o.MaxTokenBytes,
 		keep: o.KeepToken, issuers: slices.Clone(o.Issuers), headers: slices.Clone(o.ClaimHeaders),
 		maxHeader: o.MaxClaimHeaderBytes, payloadHeader: o.PayloadHeader, remote: o.Remote,
+		binding: o.CertBinding, peer: o.Peer,
 	}
 	if len(p.sources) == 0 {
 		p.sources = []Source{{Header: "authorization"}}
@@ -298,6 +306,12 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 		ck = sha256.Sum256([]byte(tok))
 		if e := p.cache.get(ck, req.Now, set); e != nil {
 			id := e.identity
+			if c, ok := id.Claims.(*Claims); ok {
+				// The binding is to this connection, never cached.
+				if f := p.checkBinding(c, req); f != FailNone {
+					return p.invalid(f)
+				}
+			}
 			id.Headers = slices.Clone(id.Headers)
 			return authn.Verdict{Outcome: authn.Valid, Identity: id, Strip: strip, CacheHit: true}
 		}
@@ -311,6 +325,9 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	res, f := p.v.verify(tok, req.Now, set, p.host)
 	if f == FailUnknownKID && p.store.OnUnknownKID(req.Now) {
 		return authn.Verdict{Outcome: authn.Pending}
+	}
+	if f == FailNone {
+		f = p.checkBinding(res.claims, req)
 	}
 	if f != FailNone {
 		v := p.invalid(f)
