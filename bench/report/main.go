@@ -31,21 +31,40 @@ func main() {
 		ns, _ := strconv.ParseFloat(m[3], 64)
 		rs = append(rs, result{name: strings.TrimPrefix(m[1], "Benchmark"), ns: ns, extra: strings.TrimSpace(m[4])})
 	}
-	floor := 0.0
+	byName := map[string]float64{}
 	for _, r := range rs {
-		if strings.HasSuffix(r.name, "/floor") {
-			floor = r.ns
-		}
+		byName[r.name] = r.ns
 	}
-	fmt.Println("| benchmark | time/op | × floor | other |")
-	fmt.Println("| --- | ---: | ---: | --- |")
+	floor := byName["Request/floor"]
+	apiKey := byName["Request/api_key"]
+	fmt.Println("| benchmark | time/op | × floor | comparison | allocations (host side) |")
+	fmt.Println("| --- | ---: | ---: | --- | --- |")
 	for _, r := range rs {
-		ratio := ""
-		if floor > 0 && strings.HasPrefix(r.name, "Request/") {
+		ratio, cmp := "", ""
+		if floor > 0 && strings.Contains(r.name, "Request/") {
 			ratio = fmt.Sprintf("%.2f", r.ns/floor)
 		}
-		fmt.Printf("| %s | %s | %s | %s |\n", r.name, human(r.ns), ratio, r.extra)
+		// JWT rows: cached against the API-key request, uncached in Wasm
+		// against the bare primitive in the same runtime.
+		if _, ok := jwtAlg(r.name, "_cached"); ok && apiKey > 0 {
+			cmp = fmt.Sprintf("%.2f× api_key", r.ns/apiKey)
+		}
+		if alg, ok := jwtAlg(r.name, "_uncached_wasm"); ok {
+			if p := byName["Primitive/"+alg]; p > 0 {
+				cmp = fmt.Sprintf("%.2f× primitive (+%s)", r.ns/p, human(r.ns-p))
+			}
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.name, human(r.ns), ratio, cmp, r.extra)
 	}
+}
+
+// jwtAlg returns ALG for a name ".../jwt_ALG<suffix>".
+func jwtAlg(name, suffix string) (string, bool) {
+	i := strings.Index(name, "jwt_")
+	if i < 0 || !strings.HasSuffix(name, suffix) {
+		return "", false
+	}
+	return strings.TrimSuffix(name[i+4:], suffix), true
 }
 
 func human(ns float64) string {
