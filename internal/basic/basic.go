@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/ttlcache"
 )
 
 // Verifier checks a user's password (an *htpasswd.File).
@@ -152,60 +153,32 @@ func Decode(token string) (user, pass string, err *authn.Error) {
 type Cache struct {
 	mac     []byte
 	ttl     time.Duration
-	max     int
-	entries map[[sha256.Size]byte]time.Time // key -> expiry
-	order   [][sha256.Size]byte             // insertion order, for eviction
+	entries *ttlcache.Cache[struct{}]
 }
 
 // NewCache returns a cache; macKey must be random and secret.
 func NewCache(macKey []byte, maxEntries int, ttl time.Duration) *Cache {
-	return &Cache{mac: macKey, ttl: ttl, max: maxEntries, entries: make(map[[sha256.Size]byte]time.Time, maxEntries)}
+	return &Cache{mac: macKey, ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}
 }
 
-func (c *Cache) key(provider, user, pass string) [sha256.Size]byte {
+func (c *Cache) key(provider, user, pass string) ttlcache.Key {
 	h := hmac.New(sha256.New, c.mac)
 	h.Write([]byte(provider))
 	h.Write([]byte{0})
 	h.Write([]byte(user))
 	h.Write([]byte{0})
 	h.Write([]byte(pass))
-	var k [sha256.Size]byte
+	var k ttlcache.Key
 	h.Sum(k[:0])
 	return k
 }
 
-func (c *Cache) hit(k [sha256.Size]byte, now time.Time) bool {
-	exp, ok := c.entries[k]
-	if !ok {
-		return false
-	}
-	if !now.Before(exp) {
-		delete(c.entries, k)
-		return false
-	}
-	return true
+func (c *Cache) hit(k ttlcache.Key, now time.Time) bool {
+	_, ok := c.entries.Get(k, now, nil)
+	return ok
 }
 
-func (c *Cache) put(k [sha256.Size]byte, now time.Time) {
-	if _, ok := c.entries[k]; !ok {
-		for len(c.entries) >= c.max && len(c.order) > 0 {
-			delete(c.entries, c.order[0])
-			c.order = c.order[1:]
-		}
-		c.order = append(c.order, k)
-	}
-	c.entries[k] = now.Add(c.ttl)
-	if len(c.order) > 2*c.max {
-		// Drop keys already expired and deleted by hit().
-		live := c.order[:0]
-		for _, o := range c.order {
-			if _, ok := c.entries[o]; ok {
-				live = append(live, o)
-			}
-		}
-		c.order = live
-	}
-}
+func (c *Cache) put(k ttlcache.Key, now time.Time) { c.entries.Put(k, struct{}{}, now.Add(c.ttl)) }
 
 // Len is the number of cached entries.
-func (c *Cache) Len() int { return len(c.entries) }
+func (c *Cache) Len() int { return c.entries.Len() }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/ttlcache"
 )
 
 // cache remembers verified tokens, per provider per VM. It is keyed by the
@@ -18,53 +19,25 @@ import (
 // Failures are never cached. Rule constraints are not part of an entry:
 // the policy checks them on every request against the cached claims.
 type cache struct {
-	max     int
 	ttl     time.Duration
-	entries map[[sha256.Size]byte]*cacheEntry
-	order   [][sha256.Size]byte // insertion order, for eviction
+	entries *ttlcache.Cache[*cacheEntry]
 }
 
 type cacheEntry struct {
-	until    time.Time
 	key      [32]byte // Fingerprint of the verifying key
 	identity authn.Identity
 }
 
 func newCache(max int, ttl time.Duration) *cache {
-	return &cache{max: max, ttl: ttl, entries: make(map[[sha256.Size]byte]*cacheEntry, min(max, 1024))}
+	return &cache{ttl: ttl, entries: ttlcache.New[*cacheEntry](max)}
 }
 
 func (c *cache) get(k [sha256.Size]byte, now time.Time, set *KeySet) *cacheEntry {
-	e := c.entries[k]
-	if e == nil {
-		return nil
-	}
-	if !now.Before(e.until) || !set.Has(e.key) {
-		delete(c.entries, k)
-		return nil
-	}
+	e, _ := c.entries.Get(k, now, func(e *cacheEntry) bool { return set.Has(e.key) })
 	return e
 }
 
-func (c *cache) put(k [sha256.Size]byte, e *cacheEntry) {
-	if _, ok := c.entries[k]; !ok {
-		for len(c.entries) >= c.max && len(c.order) > 0 {
-			delete(c.entries, c.order[0])
-			c.order = c.order[1:]
-		}
-		c.order = append(c.order, k)
-	}
-	c.entries[k] = e
-	if len(c.order) > 2*c.max {
-		live := c.order[:0]
-		for _, o := range c.order {
-			if _, ok := c.entries[o]; ok {
-				live = append(live, o)
-			}
-		}
-		c.order = live
-	}
-}
+func (c *cache) put(k [sha256.Size]byte, until time.Time, e *cacheEntry) { c.entries.Put(k, e, until) }
 
 // Len is the number of cached entries.
-func (c *cache) len() int { return len(c.entries) }
+func (c *cache) len() int { return c.entries.Len() }

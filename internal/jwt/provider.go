@@ -345,7 +345,7 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 		if !res.claims.Expiry.IsZero() {
 			until = minTime(until, res.claims.Expiry.Add(p.v.skew))
 		}
-		p.cache.put(ck, &cacheEntry{until: until, key: res.key.Fingerprint(), identity: id})
+		p.cache.put(ck, until, &cacheEntry{key: res.key.Fingerprint(), identity: id})
 		v.Identity.Headers = slices.Clone(id.Headers)
 		v.CacheMiss = true
 	}
