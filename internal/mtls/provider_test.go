@@ -352,8 +352,9 @@ func TestRulesAdmitDifferentPeers(t *testing.T) {
 		{envoyPeer(t, "multi-san"), orders, 0},
 		{envoyPeer(t, "dns-only"), orders, 0},
 		{envoyPeer(t, "subject-only"), orders, 403},
-		{&Peer{TLS: true}, payments, 401},
-		{&Peer{}, payments, 401},
+		// No certificate: TLS has no HTTP challenge, so the policy answers 403.
+		{&Peer{TLS: true}, payments, 403},
+		{&Peer{}, payments, 403},
 	}
 	for i, tt := range tests {
 		current = tt.peer
