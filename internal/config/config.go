@@ -22,6 +22,7 @@ import (
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 	"github.com/wasm-authn/wasm-authn/internal/basic"
 	"github.com/wasm-authn/wasm-authn/internal/htpasswd"
+	"github.com/wasm-authn/wasm-authn/internal/dpop"
 	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/mtls"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
@@ -48,6 +49,11 @@ type Env struct {
 	// Peer reads the connection's peer certificate for mtls providers; nil
 	// where no request is ever judged (validation).
 	Peer mtls.PeerSource
+	// Shared is proxy-wasm shared data (DPoP replay protection across
+	// worker VMs); SharedPrefix starts every key (plugin-specific, since
+	// Istio shares one namespace between plugins). nil in validation.
+	Shared       dpop.SharedData
+	SharedPrefix string
 }
 
 // Load parses, validates and compiles a configuration. The error joins one
@@ -81,6 +87,7 @@ type compiler struct {
 	used      map[int]bool
 	jwts      map[int]*jwt.Provider // jwt providers by index (nil if invalid)
 	mtlses    map[int]*mtls.Provider
+	dpop      *dpopSpec // the "dpop" object of the jwt provider being compiled
 	env       Env
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/dpop"
+	"github.com/wasm-authn/wasm-authn/internal/dpopauth"
 	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
@@ -23,12 +25,47 @@ func (c *compiler) jwtProvider(o *object, name string, p *policy.Policy) authn.P
 	if c.jwts == nil {
 		c.jwts = map[int]*jwt.Provider{}
 	}
+	c.dpop = nil
 	jp := c.jwt(o, name, p)
 	c.jwts[len(p.Providers)] = jp
 	if jp == nil {
 		return nil
 	}
+	if d := c.dpop; d != nil {
+		var store *dpop.SharedStore
+		if c.env.Shared != nil {
+			store = &dpop.SharedStore{Data: c.env.Shared, Prefix: c.env.SharedPrefix + "dpop.jti.v1." + name + ".", Shards: 4}
+		}
+		return dpopauth.New(jp, d.opts, d.required, store)
+	}
 	return jp
+}
+
+// dpopSpec is a jwt provider's "dpop" object.
+type dpopSpec struct {
+	opts     dpop.Options
+	required bool
+}
+
+// dpopConfig reads {"required": bool, "algorithms": [...],
+// "max_age_seconds": n} into c.dpop.
+func (c *compiler) dpopConfig(o *object, realm string) {
+	d := o.obj("dpop", false)
+	if d == nil {
+		return
+	}
+	defer d.close()
+	spec := &dpopSpec{opts: dpop.Options{Realm: realm}}
+	spec.required = d.boolean("required")
+	if d.has("algorithms") {
+		spec.opts.Algorithms, _ = d.strings("algorithms")
+	}
+	spec.opts.MaxAge = time.Duration(d.integer("max_age_seconds", int64(dpop.DefaultMaxAge/time.Second), 1, 3600)) * time.Second
+	if err := spec.opts.Validate(); err != nil {
+		c.ps.add(d.path, "%v", err)
+		return
+	}
+	c.dpop = spec
 }
 
 // ruleConstraints reads the constraint fields of a rule's reference to
@@ -187,6 +224,7 @@ func (c *compiler) jwt(o *object, name string, p *policy.Policy) *jwt.Provider {
 			}
 		}
 	}
+	c.dpopConfig(o, opts.Realm)
 	if o.has("certificate_bound") {
 		switch v := o.str("certificate_bound", true); v {
 		case "required":

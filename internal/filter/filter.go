@@ -13,6 +13,7 @@ import (
 	"github.com/wasm-authn/wasm-authn/internal/abi"
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 	"github.com/wasm-authn/wasm-authn/internal/config"
+	"github.com/wasm-authn/wasm-authn/internal/dpop"
 	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
@@ -56,7 +57,12 @@ func (r *root) OnConfigure(size int) bool {
 	)
 	// Compiling makes no host call, so collection may run automatically;
 	// a large configuration's garbage would otherwise stay in linear memory.
-	abi.WithGC(func() { p, warnings, err = config.LoadWith(data, config.Env{Peer: hostPeer}) })
+	plugin := "default"
+	if b, err := abi.GetProperty("plugin_name"); err == nil && len(b) > 0 {
+		plugin = string(b)
+	}
+	env := config.Env{Peer: hostPeer, Shared: hostShared{}, SharedPrefix: "wasm-authn/" + plugin + "/"}
+	abi.WithGC(func() { p, warnings, err = config.LoadWith(data, env) })
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			abi.Log(abi.LogCritical, "wasm-authn: invalid configuration: "+line)
@@ -74,17 +80,21 @@ func (r *root) OnConfigure(size int) bool {
 	r.policy, r.metrics = p, m
 	r.callouts, r.waiting, r.remotes = map[uint32]*remoteKeys{}, map[uint32]*stream{}, nil
 	verifier := &hostVerifier{}
-	plugin := "default"
-	if b, err := abi.GetProperty("plugin_name"); err == nil && len(b) > 0 {
-		plugin = string(b)
-	}
 	now := time.Now()
 	for i, prov := range p.Providers {
-		jp, ok := prov.(*jwt.Provider)
+		jp, ok := jwtOf(prov)
 		if !ok {
 			continue
 		}
-		jp.SetSignatureVerifier(verifier)
+		if sv, ok := prov.(interface{ SetSignatureVerifier(jwt.SignatureVerifier) }); ok {
+			sv.SetSignatureVerifier(verifier)
+		}
+		if rp, ok := prov.(interface{ Replay() *dpop.SharedStore }); ok && rp.Replay() != nil {
+			if err := rp.Replay().Init(); err != nil {
+				abi.Log(abi.LogCritical, "wasm-authn: cannot prepare the DPoP replay store: "+err.Error())
+				return false
+			}
+		}
 		if jp.Remote() == nil {
 			continue
 		}
@@ -311,7 +321,7 @@ func (s *stream) wait(d *policy.Decision, now time.Time) abi.Action {
 // unavailable is the denial of a request whose keys did not arrive in time.
 func (s *stream) unavailable() *authn.Error {
 	for _, i := range s.pending {
-		if jp, ok := s.root.policy.Providers[i].(*jwt.Provider); ok {
+		if jp, ok := jwtOf(s.root.policy.Providers[i]); ok {
 			return jp.Unavailable()
 		}
 	}

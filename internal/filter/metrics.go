@@ -5,7 +5,6 @@ package filter
 import (
 	"github.com/wasm-authn/wasm-authn/internal/abi"
 	"github.com/wasm-authn/wasm-authn/internal/authn"
-	"github.com/wasm-authn/wasm-authn/internal/jwt"
 	"github.com/wasm-authn/wasm-authn/internal/policy"
 )
 
@@ -52,7 +51,7 @@ func defineMetrics(p *policy.Policy) (*metrics, error) {
 		if m := prov.Method(); m == "basic" || m == "jwt" {
 			pm.cacheHit, pm.cacheMiss = def(base+"cache_hit"), def(base+"cache_miss")
 		}
-		if jp, ok := prov.(*jwt.Provider); ok && jp.Remote() != nil {
+		if jp, ok := jwtOf(prov); ok && jp.Remote() != nil {
 			pm.fetchOK, pm.fetchFailed = def(base+"jwks_fetch.success"), def(base+"jwks_fetch.failure")
 			if err == nil {
 				pm.staleKeys, err = abi.DefineMetric(abi.MetricGauge, p.MetricPrefix+"."+base+"stale_keys")

@@ -556,3 +556,7 @@ func compact(raw string) string {
 	}
 	return b.String()
 }
+
+// JWT returns p itself; wrappers (DPoP) return the provider they wrap, so
+// that the filter finds the keys and the verifier either way.
+func (p *Provider) JWT() *Provider { return p }

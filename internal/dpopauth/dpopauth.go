@@ -1,0 +1,135 @@
+// Package dpopauth makes a jwt provider accept DPoP-bound access tokens
+// (RFC 9449): "Authorization: DPoP <token>" with a DPoP proof header whose
+// key the token's cnf.jkt names, each proof used once across worker VMs.
+// It wraps the jwt provider, which verifies the token itself, and the dpop
+// package, which verifies proofs.
+package dpopauth
+
+import (
+	"strings"
+
+	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/dpop"
+	"github.com/wasm-authn/wasm-authn/internal/jwt"
+)
+
+// Provider is a jwt provider with DPoP. Like the jwt provider, its
+// configuration is immutable and its caches are per VM.
+type Provider struct {
+	inner    *jwt.Provider
+	opts     dpop.Options
+	required bool
+	replay   *dpop.SharedStore
+}
+
+// New wraps inner. With required, Bearer tokens are refused; otherwise
+// Bearer tokens are accepted unless they are DPoP-bound (cnf.jkt), which
+// RFC 9449 §7.1 forbids presenting as Bearer. replay may be nil only where
+// no request is judged (validation): a request is then denied.
+func New(inner *jwt.Provider, opts dpop.Options, required bool, replay *dpop.SharedStore) *Provider {
+	return &Provider{inner: inner, opts: opts, required: required, replay: replay}
+}
+
+// JWT returns the wrapped provider (its keys, cache and verifier).
+func (p *Provider) JWT() *jwt.Provider { return p.inner }
+
+// Replay returns the shared replay store, to Init in proxy_on_configure.
+func (p *Provider) Replay() *dpop.SharedStore { return p.replay }
+
+func (p *Provider) Name() string   { return p.inner.Name() }
+func (p *Provider) Method() string { return "jwt" }
+
+// Challenge is the DPoP challenge when DPoP is required, else Bearer's.
+func (p *Provider) Challenge() string {
+	if p.required {
+		return p.opts.Challenge()
+	}
+	return p.inner.Challenge()
+}
+
+// SetSignatureVerifier lets proofs use the host's native crypto too.
+func (p *Provider) SetSignatureVerifier(v jwt.SignatureVerifier) {
+	p.inner.SetSignatureVerifier(v)
+	p.opts.Verifier = v
+}
+
+// Authenticate runs in proxy_on_request_headers.
+func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
+	tok, isDPoP := dpopToken(req)
+	if !isDPoP {
+		v := p.inner.Authenticate(req)
+		if v.Outcome != authn.Valid {
+			return v
+		}
+		if p.required {
+			return authn.Verdict{Outcome: authn.Invalid, Err: &authn.Error{Reason: authn.ReasonInvalidCredential, Status: 401,
+				Code: dpop.CodeInvalidToken, Description: "this resource requires a DPoP-bound token", Challenge: p.opts.Challenge()}}
+		}
+		if c, ok := v.Identity.Claims.(*jwt.Claims); ok && dpop.IsBound(dpop.Confirmation(c)) {
+			return p.deny(dpop.FailBoundTokenAsBearer)
+		}
+		return v
+	}
+	if len(req.Values("authorization")) != 1 {
+		return p.deny(dpop.FailMultipleProofs)
+	}
+	// Verify the token as the jwt provider would a Bearer one.
+	inner := *req
+	inner.Headers = make([]authn.Header, 0, len(req.Headers))
+	for _, h := range req.Headers {
+		if h.Key == "authorization" {
+			h.Value = "Bearer " + tok
+		}
+		inner.Headers = append(inner.Headers, h)
+	}
+	v := p.inner.Authenticate(&inner)
+	if v.Outcome != authn.Valid {
+		return v
+	}
+	proofs := req.Values("dpop")
+	if len(proofs) != 1 {
+		if len(proofs) == 0 {
+			return p.deny(dpop.FailMissingProof)
+		}
+		return p.deny(dpop.FailMultipleProofs)
+	}
+	htu, err := dpop.HTU(req.Scheme, req.Authority, req.Path)
+	if err != nil {
+		return p.deny(dpop.FailURI)
+	}
+	proof, f := dpop.Verify(proofs[0], dpop.Request{Method: req.Method, HTU: htu, AccessToken: tok, Now: req.Now}, p.opts)
+	if f != dpop.FailNone {
+		return p.deny(f)
+	}
+	c, _ := v.Identity.Claims.(*jwt.Claims)
+	if c == nil {
+		return p.deny(dpop.FailBadConfirmation)
+	}
+	if f := dpop.CheckBinding(dpop.Confirmation(c), proof.Thumbprint); f != dpop.FailNone {
+		return p.deny(f)
+	}
+	var store dpop.ReplayStore
+	if p.replay != nil {
+		store = p.replay
+	}
+	if f := dpop.CheckReplay(store, proof); f != dpop.FailNone {
+		return p.deny(f)
+	}
+	v.Strip.RemoveHeaders = append(v.Strip.RemoveHeaders, "authorization", "dpop")
+	return v
+}
+
+func (p *Provider) deny(f dpop.Failure) authn.Verdict {
+	return authn.Verdict{Outcome: authn.Invalid, Err: p.opts.Deny(f, "").Err}
+}
+
+// dpopToken returns the token of "Authorization: DPoP <token>" (scheme
+// case-insensitive).
+func dpopToken(req *authn.Request) (string, bool) {
+	for _, v := range req.Values("authorization") {
+		if len(v) > 5 && strings.EqualFold(v[:5], "dpop ") {
+			return strings.TrimLeft(v[5:], " "), true
+		}
+	}
+	return "", false
+}
