@@ -81,7 +81,9 @@ func (r *root) fetch(rk *remoteKeys, now time.Time, locked bool) {
 		return
 	}
 	f := rk.store.Target()
-	if locked && !rk.takeLock(now, f.Timeout) {
+	// The lock outlives the call (and its response's delivery) with room
+	// to spare; a VM that dies holding it delays the others by that much.
+	if locked && !rk.takeLock(now, 2*f.Timeout+time.Second) {
 		return
 	}
 	headers := []abi.Header{

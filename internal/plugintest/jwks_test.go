@@ -77,7 +77,7 @@ func startRemote(t *testing.T, d *idp, keys string, workers int, clock host.Cloc
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 1500; i++ { // 15 s: these machines can be slow
 		if cond() {
 			return
 		}
