@@ -78,7 +78,7 @@ func TestGatewayJWT(t *testing.T) {
 }
 
 // Fail closed when the IdP is down: no keys, so requests needing a token
-// get 503 while anonymous routes keep working.
+// get 401 (keys unavailable) while anonymous routes keep working.
 func TestGatewayJWTIdPDown(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String()
@@ -86,7 +86,7 @@ func TestGatewayJWTIdPDown(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	base := startJWTGateway(t, dead)
 	check(t, base, []exchange{
-		{name: "token while the IdP is down", path: "/x", header: map[string]string{"authorization": "Bearer " + signedToken(t, key)}, status: 503},
+		{name: "token while the IdP is down", path: "/x", header: map[string]string{"authorization": "Bearer " + signedToken(t, key)}, status: 401},
 		{name: "anonymous route", path: "/healthz", status: 200},
 	})
 }

@@ -136,9 +136,9 @@
 // Authenticate returns authn.Pending while keys have not arrived yet (or a
 // refetch for an unknown kid is under way): the filter pauses the request,
 // and when the store changes (or on a tick) asks again; a request that
-// waited RemoteSpec.MaxWait is denied with p.Unavailable() (503). While no
+// waited RemoteSpec.MaxWait is denied with p.Unavailable() (401 invalid_token). While no
 // keys have ever been fetched and a fetch has failed, Authenticate answers
-// 503 at once. The gauge "stale keys" is KeyStore.Stale.
+// 401 at once. The gauge "stale keys" is KeyStore.Stale.
 //
 // Verdicts carry CacheHit/CacheMiss for the verified-token cache (see
 // Options.CacheEntries). When the token came from a cookie, Strip names it

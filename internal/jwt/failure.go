@@ -53,7 +53,8 @@ const (
 	FailLifetime       // exp - iat over the provider's maximum (or iat missing)
 	FailClaim          // a provider claim matcher (sub, azp, custom) does not match
 
-	// Keys (503).
+	// Keys: 401 invalid_token with a reason, failing closed; counted as
+	// internal_error.
 	FailKeysUnavailable // remote keys are not available (never fetched, or the wait expired)
 
 	// Per-rule constraints, checked by the policy after the verdict.
@@ -115,7 +116,7 @@ var failures = [failCount]failureInfo{
 	FailIssuedInFuture:    {"issued_in_future", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is issued in the future"},
 	FailLifetime:          {"lifetime", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's lifetime is too long"},
 	FailClaim:             {"claim_mismatch", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's claims are not accepted"},
-	FailKeysUnavailable:   {"keys_unavailable", authn.ReasonInternal, 503, "", "the keys to verify the token are not available"},
+	FailKeysUnavailable:   {"keys_unavailable", authn.ReasonInternal, 401, codeInvalidToken, "the keys to verify the token are not available"},
 	FailInsufficientScope: {"insufficient_scope", authn.ReasonForbidden, 403, codeScope, "the token lacks a required scope"},
 	FailRuleClaim:         {"rule_claim_mismatch", authn.ReasonForbidden, 403, codeScope, "the token's claims do not allow this request"},
 	FailStepUp:            {"insufficient_user_authentication", authn.ReasonForbidden, 401, codeStepUp, "a stronger or more recent authentication is required"},

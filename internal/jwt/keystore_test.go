@@ -203,7 +203,7 @@ func TestSplitURI(t *testing.T) {
 	}
 }
 
-// The provider over a remote store: Pending until keys arrive, 503 when the
+// The provider over a remote store: Pending until keys arrive, 401 when the
 // first fetch failed, Pending again for an unknown kid (once per interval).
 func TestProviderRemoteKeys(t *testing.T) {
 	p := newProvider(t, func(o *Options) { o.Keys, o.Remote = nil, testSpec() })
@@ -215,7 +215,7 @@ func TestProviderRemoteKeys(t *testing.T) {
 	ks.Begin(testNow)
 	ks.Fail(testNow)
 	wantFailure(t, p.Authenticate(bearer(tok)), FailKeysUnavailable, tok)
-	if e := p.Unavailable(); e.HTTPStatus() != 503 {
+	if e := p.Unavailable(); e.HTTPStatus() != 401 {
 		t.Fatalf("Unavailable = %d", e.HTTPStatus())
 	}
 	if err := ks.Update(jwks(jwkOf(t, "ec256", "a")), testNow); err != nil {

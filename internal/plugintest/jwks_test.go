@@ -173,7 +173,7 @@ func TestRemoteJWKSOutageServesStaleKeys(t *testing.T) {
 }
 
 // With no keys yet, a slow IdP (timeout: Envoy answers the callout with a
-// 504) or a malformed JWKS fails requests closed with 503 and a reason.
+// 504) or a malformed JWKS fails requests closed with 401 and a reason.
 func TestRemoteJWKSUnavailableFailsClosed(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -190,8 +190,8 @@ func TestRemoteJWKSUnavailableFailsClosed(t *testing.T) {
 			d.set(tc.jwks, tc.code, tc.delay)
 			e := startRemote(t, d, remoteJWKS, 1, nil)
 			r := e.Do(Get("api.test", "/x", bearer(token(t, "RS256", nil, nil))))
-			if r.Status() != 503 {
-				t.Fatalf("status %d; want 503", r.Status())
+			if r.Status() != 401 || !strings.Contains(challengeOf(r), `error="invalid_token"`) {
+				t.Fatalf("status %d, challenge %q; want 401 invalid_token", r.Status(), challengeOf(r))
 			}
 			if !strings.Contains(string(r.Local.Body), "key") {
 				t.Errorf("body %s does not say why", r.Local.Body)
