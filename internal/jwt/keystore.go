@@ -48,7 +48,7 @@ type RemoteSpec struct {
 	UnknownKIDInterval time.Duration
 	// MaxWait is the longest a request waits, paused, for keys that are
 	// not available yet (or for a refetch after an unknown kid); then the
-	// filter denies it with Provider.Unavailable (503). 0: never pause.
+	// filter denies it with Provider.Unavailable (401 invalid_token). 0: never pause.
 	MaxWait time.Duration
 }
 
@@ -179,7 +179,7 @@ func (s *KeyStore) Ready() bool { return s.ready }
 func (s *KeyStore) Stale() bool { return s.stale && s.ready }
 
 // Failing reports that no keys were ever fetched and a fetch has failed:
-// requests are then denied at once (503) rather than paused.
+// requests are then denied at once (401) rather than paused.
 func (s *KeyStore) Failing() bool { return !s.ready && s.everFailed }
 
 // Skipped lists why keys of the last fetched set were skipped, for logs.

@@ -270,7 +270,7 @@ func (p *Provider) SlowAlgorithms() []string {
 }
 
 // Unavailable is the error for a request that waited MaxWait for remote
-// keys in vain: 503, counted as internal_error.
+// keys in vain: 401 invalid_token, counted as internal_error.
 func (p *Provider) Unavailable() *authn.Error { return deny(FailKeysUnavailable, p.realm) }
 
 // Authenticate judges req's bearer token; it runs in
@@ -280,7 +280,7 @@ func (p *Provider) Unavailable() *authn.Error { return deny(FailKeysUnavailable,
 //     bearer token).
 //   - Invalid: two tokens (400 invalid_request), a token over the size
 //     limit (400), or a token that fails verification (401 invalid_token
-//     with its Bearer challenge); keys unavailable (503).
+//     with its Bearer challenge); keys unavailable (401).
 //   - Pending: remote keys have not arrived yet, or a refetch for an
 //     unknown kid is under way. The filter pauses the request (at most
 //     RemoteSpec.MaxWait, then Unavailable), fetches, and asks again.
