@@ -175,7 +175,8 @@ type Denial struct {
 //
 //	DPoP realm="…", error="invalid_dpop_proof", error_description="…", algs="ES256 …"
 //
-// (realm only when Options.Realm is set; algs is the allow-list). For
+// (realm only when Options.Realm is set; algs lists the allowed
+// algorithms Verify accepts). For
 // FailNonceMissing and FailNonceMismatch it carries nonce, the server's
 // current nonce, in Denial.Nonce. Issuing and rotating nonces is the
 // caller's job; nonce is used as given, so it must be a valid header value
@@ -218,7 +219,21 @@ func (o Options) challenge(attrs ...string) string {
 			add(attrs[i], attrs[i+1])
 		}
 	}
-	add("algs", strings.Join(o.allowed(), " "))
+	// Only what Verify accepts: a misconfigured HS* or "none" is not
+	// advertised (Validate reports it).
+	b.WriteString(sep)
+	b.WriteString(`algs="`)
+	n := 0
+	for _, a := range o.allowed() {
+		if asymmetric(a) {
+			if n > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(a) // an algorithm name: no character to escape
+			n++
+		}
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 

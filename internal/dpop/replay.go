@@ -32,13 +32,13 @@ const ReplayKeyLen = 22
 // first. 128 bits keep accidental collisions negligible at any store
 // size, and every key has the same small size whatever the jti.
 func ReplayKey(jti, thumbprint string) string {
-	h := sha256.New()
-	h.Write([]byte("dpop-jti\x00"))
-	h.Write([]byte(thumbprint))
-	h.Write([]byte{0})
-	h.Write([]byte(jti))
-	var d [sha256.Size]byte
-	return b64.EncodeToString(h.Sum(d[:0])[:replayDigestLen])
+	var buf [256]byte // no allocation for the usual sizes
+	in := append(buf[:0], "dpop-jti\x00"...)
+	in = append(in, thumbprint...)
+	in = append(in, 0)
+	in = append(in, jti...)
+	d := sha256.Sum256(in)
+	return b64.EncodeToString(d[:replayDigestLen])
 }
 
 const replayDigestLen = 16

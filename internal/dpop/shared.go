@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"strconv"
@@ -68,23 +67,39 @@ func UpdateReplaySet(old []byte, key string, exp, now time.Time, maxEntries int)
 	if len(old) > 0 && (old[0] != ReplaySetVersion || (len(old)-1)%replaySetEntryLen != 0) {
 		return nil, false, ErrCorruptReplaySet
 	}
+	// One pass reads each entry's expiry and compares its digest as two
+	// words; the common case (nothing expired) then copies the value whole.
 	n := now.Unix()
-	next = make([]byte, 1, max(len(old), 1)+replaySetEntryLen)
-	next[0] = ReplaySetVersion
-	live := 0
+	hi, lo := binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:])
+	live, expired := 0, 0
 	for i := 1; i < len(old); i += replaySetEntryLen {
 		e := old[i : i+replaySetEntryLen]
 		if int64(binary.BigEndian.Uint64(e[replayDigestLen:])) < n {
+			expired++
 			continue
 		}
-		if bytes.Equal(e[:replayDigestLen], d[:]) {
+		if binary.BigEndian.Uint64(e) == hi && binary.BigEndian.Uint64(e[8:]) == lo {
 			return nil, true, nil
 		}
-		next = append(next, e...)
 		live++
 	}
 	if live >= maxEntries {
 		return nil, false, ErrReplayStoreFull
+	}
+	next = make([]byte, 0, 1+(live+1)*replaySetEntryLen)
+	switch {
+	case len(old) == 0:
+		next = append(next, ReplaySetVersion)
+	case expired == 0:
+		next = append(next, old...)
+	default:
+		next = append(next, ReplaySetVersion)
+		for i := 1; i < len(old); i += replaySetEntryLen {
+			e := old[i : i+replaySetEntryLen]
+			if int64(binary.BigEndian.Uint64(e[replayDigestLen:])) >= n {
+				next = append(next, e...)
+			}
+		}
 	}
 	next = append(next, d[:]...)
 	next = binary.BigEndian.AppendUint64(next, uint64(ceilUnix(exp)))
