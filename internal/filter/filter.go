@@ -373,7 +373,7 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	for k, v := range d.Identity.Metadata {
 		set = append(set, [2]string{id.MetadataPrefix + k, v})
 	}
-	for _, h := range d.Identity.Headers {
+	for _, h := range d.Headers {
 		set = append(set, [2]string{h.Key, h.Value})
 	}
 	for _, kv := range set {

@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -244,5 +245,33 @@ func TestJWTCache(t *testing.T) {
 	clock.Advance(3 * time.Minute) // past exp (and the 60 s skew)
 	if r := e.Do(req); r.Status() != 401 {
 		t.Fatalf("after exp: status %d; want 401", r.Status())
+	}
+}
+
+// Tokens from a query parameter, a cookie and a prefixed header; each is
+// removed before the request goes upstream, the rest kept byte for byte.
+func TestJWTSources(t *testing.T) {
+	cfg := []byte(fmt.Sprintf(`{"providers":[{"name":"idp","jwt":{"issuers":[%q],"audiences":[%q],"jwks":%s,
+	  "sources":[{"query":"access_token"},{"cookie":"session"},{"header":"x-token","prefix":"Token "}]}}],
+	  "rules":[{"name":"r","require":{"provider":"idp"}}]}`, testIssuer, testAudience, jwksOf(t, "")))
+	e, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, "ES256", nil, nil)
+	r := e.Do(Get("api.test", "/x?a=1&access_token="+tok+"&b=%20"))
+	if !r.Allowed() || Header(r.Upstream, ":path")[0] != "/x?a=1&b=%20" {
+		t.Fatalf("query: %d %q", r.Status(), Header(r.Upstream, ":path"))
+	}
+	r = e.Do(Get("api.test", "/x", h("cookie", "theme=dark; session="+tok+"; lang=en")))
+	if !r.Allowed() || strings.Join(Header(r.Upstream, "cookie"), "|") != "theme=dark; lang=en" {
+		t.Fatalf("cookie: %d %q", r.Status(), Header(r.Upstream, "cookie"))
+	}
+	r = e.Do(Get("api.test", "/x", h("x-token", "Token "+tok)))
+	if !r.Allowed() || len(Header(r.Upstream, "x-token")) != 0 {
+		t.Fatalf("header: %d %q", r.Status(), Header(r.Upstream, "x-token"))
+	}
+	if r := e.Do(Get("api.test", "/x?access_token="+tok, h("x-token", "Token "+tok))); r.Status() != 400 {
+		t.Fatalf("two tokens: %d; want 400", r.Status())
 	}
 }

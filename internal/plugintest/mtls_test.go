@@ -127,3 +127,54 @@ func TestMTLS(t *testing.T) {
 }
 
 func spiffeOf(c host.Connection) string { return c.TLS.PeerURISANs[0] }
+
+// mTLS AND JWT: a rule needs both the SPIFFE peer and a valid token; the
+// principal is the first requirement's (the peer's).
+func TestMTLSAndJWT(t *testing.T) {
+	cfg := []byte(fmt.Sprintf(`{"providers":[
+	 {"name":"mesh","mtls":{"allow":[{"spiffe":"spiffe://cluster.local/ns/*/sa/*"}]}},
+	 {"name":"idp","jwt":{"issuers":[%q],"audiences":[%q],"jwks":%s,"claim_headers":[{"claim":"sub","header":"x-jwt-sub"}]}}],
+	 "rules":[{"name":"r","require":{"all":[{"provider":"mesh","peers":[{"spiffe":"spiffe://cluster.local/ns/shop/sa/checkout"}]},{"provider":"idp","scopes":["api.read"]}]}}]}`,
+		testIssuer, testAudience, jwksOf(t, "")))
+	e, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spiffe := peerConn(t, "spiffe-checkout")
+	tok := token(t, "RS256", nil, nil)
+	tests := []struct {
+		name   string
+		conn   host.Connection
+		tok    string
+		status int
+	}{
+		{"both", spiffe, tok, 0},
+		{"certificate only", spiffe, "", 401},
+		// 401: the rule's JWT half has a challenge; the body says the
+		// connection is not TLS.
+		{"token only, plaintext", host.Connection{}, tok, 401},
+		{"other peer", peerConn(t, "multi-san"), tok, 403},
+		{"token without the scope", spiffe, token(t, "RS256", map[string]any{"scope": "profile"}, nil), 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.Conn = tt.conn
+			req := Get(apiHost, "/x")
+			if tt.tok != "" {
+				req.Headers = append(req.Headers, bearer(tt.tok))
+			}
+			r := e.Do(req)
+			if r.Status() != tt.status {
+				t.Fatalf("status %d; want %d (%v)", r.Status(), tt.status, r.Local)
+			}
+			if tt.status == 0 {
+				if got := Header(r.Upstream, "x-authn-principal"); len(got) != 1 || got[0] != spiffeOf(spiffe) {
+					t.Errorf("principal %q", got)
+				}
+				if got := Header(r.Upstream, "x-jwt-sub"); len(got) != 1 || got[0] != "user-1" {
+					t.Errorf("x-jwt-sub %q", got)
+				}
+			}
+		})
+	}
+}

@@ -59,6 +59,9 @@ type Decision struct {
 	// Strip removes every credential the request presented to a provider
 	// that accepted it.
 	Strip authn.Edit
+	// Headers are the provider-specific identity headers (e.g. JWT claims)
+	// of every provider that accepted its credential.
+	Headers []authn.Header
 	// Verdicts holds each consulted provider's verdict (by index), for
 	// metrics.
 	Verdicts map[int]authn.Verdict
@@ -138,8 +141,9 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 		d.Allow = true
 		d.Provider = p.Providers[first.Provider]
 		d.Identity = d.Verdicts[first.Provider].Identity
-		for _, v := range d.Verdicts {
-			if v.Outcome == authn.Valid {
+		for _, i := range r.Uses {
+			if v := d.Verdicts[i]; v.Outcome == authn.Valid {
+				d.Headers = append(d.Headers, v.Identity.Headers...)
 				d.Strip.RemoveHeaders = append(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders...)
 				d.Strip.RemoveQuery = append(d.Strip.RemoveQuery, v.Strip.RemoveQuery...)
 				d.Strip.RemoveCookies = append(d.Strip.RemoveCookies, v.Strip.RemoveCookies...)
