@@ -171,8 +171,8 @@ type Request struct {
 	// always sets it.
 	AccessToken string
 	// Nonces, when not empty, are the server nonces currently accepted: the
-	// proof's "nonce" must be one of them (RFC 9449 §9). Issuing and
-	// rotating them is the caller's job.
+	// proof's "nonce" must be one of them (RFC 9449 §9); an empty entry
+	// matches nothing. Issuing and rotating them is the caller's job.
 	Nonces []string
 	// Now is the current time.
 	Now time.Time
@@ -416,10 +416,14 @@ func hashMatches(enc, input string) bool {
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
+// oneOf reports whether s is a non-empty member of list, comparing each in
+// constant time; an empty entry in list never matches.
 func oneOf(s string, list []string) bool {
 	ok := 0
 	for _, x := range list {
-		ok |= subtle.ConstantTimeCompare([]byte(s), []byte(x))
+		if x != "" {
+			ok |= subtle.ConstantTimeCompare([]byte(s), []byte(x))
+		}
 	}
 	return ok == 1
 }

@@ -366,6 +366,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"nonce required, missing", func(t testing.TB) string { return proof(t, "ES256", claims()) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMissing},
 		{"nonce stale", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-0")) }, func(r *Request) { r.Nonces = []string{"n-1", "n-2"} }, nil, FailNonceMismatch},
 		{"nonce a prefix of the current one", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-")) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMismatch},
+		{"nonce empty against an empty entry", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "")) }, func(r *Request) { r.Nonces = []string{""} }, nil, FailNonceMismatch},
 		{"nonce not a string", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", 1)) }, func(r *Request) { r.Nonces = []string{"1"} }, nil, FailNonceMismatch},
 	}
 	for _, tc := range tests {
