@@ -115,6 +115,23 @@ func TestVerifyAccepts(t *testing.T) {
 	}
 }
 
+// accept runs a resource server's checks in order: Verify, CheckBinding
+// against the token's claims cnfJSON ("" for a token bound to the proof's
+// key), CheckReplay.
+func accept(t testing.TB, pr string, req Request, opts Options, cnfJSON string, store ReplayStore) Failure {
+	p, f := Verify(pr, req, opts)
+	if f != FailNone {
+		return f
+	}
+	if cnfJSON == "" {
+		cnfJSON = `{"cnf":{"jkt":"` + p.Thumbprint + `"}}`
+	}
+	if f := CheckBinding(cnf(t, cnfJSON), p.Thumbprint); f != FailNone {
+		return f
+	}
+	return CheckReplay(store, p)
+}
+
 // mangleSig re-encodes proof's signature changed by change.
 func mangleSig(t testing.TB, proof string, change func([]byte) []byte) string {
 	i := strings.LastIndexByte(proof, '.')
@@ -176,198 +193,212 @@ func TestVerifyRejects(t *testing.T) {
 		req   func(*Request)
 		opts  func(*Options)
 		want  Failure
+		// cnf is the access token's claims JSON; "" is a token bound to
+		// the proof's key. twice presents the proof once before.
+		cnf   string
+		twice bool
 	}{
 		// 1. size
-		{"empty proof", func(testing.TB) string { return "" }, nil, nil, FailMissingProof},
+		{"empty proof", func(testing.TB) string { return "" }, nil, nil, FailMissingProof, "", false},
 		{"over MaxProofBytes", func(t testing.TB) string { return proof(t, "ES256", claims()) }, nil,
-			func(o *Options) { o.MaxProofBytes = 200 }, FailProofTooLarge},
+			func(o *Options) { o.MaxProofBytes = 200 }, FailProofTooLarge, "", false},
 
 		// 2. structure
-		{"two segments", func(testing.TB) string { return seg(`{"typ":"dpop+jwt","alg":"ES256"}`) + "." + seg("{}") }, nil, nil, FailMalformed},
-		{"four segments", func(t testing.TB) string { return proof(t, "ES256", claims()) + ".AAAA" }, nil, nil, FailMalformed},
-		{"five segments (JWE)", func(testing.TB) string { return seg(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + ".a.b.c.d" }, nil, nil, FailUnsupportedHeader},
-		{"padding in a segment", func(t testing.TB) string { return proof(t, "ES256", claims()) + "=" }, nil, nil, FailMalformed},
-		{"space in the proof", func(t testing.TB) string { return "Bearer " + proof(t, "ES256", claims()) }, nil, nil, FailMalformed},
-		{"header not JSON", func(testing.TB) string { return unsigned(`{"typ":"dpop+jwt",`, `{}`, "AAAA") }, nil, nil, FailMalformed},
-		{"header an array", func(testing.TB) string { return unsigned(`["dpop+jwt"]`, `{}`, "AAAA") }, nil, nil, FailMalformed},
-		{"duplicate header member", func(t testing.TB) string { return unsigned(ecHeader(t, `,"typ":"dpop+jwt"`), `{}`, "AAAA") }, nil, nil, FailDuplicateMember},
+		{"two segments", func(testing.TB) string { return seg(`{"typ":"dpop+jwt","alg":"ES256"}`) + "." + seg("{}") }, nil, nil, FailMalformed, "", false},
+		{"four segments", func(t testing.TB) string { return proof(t, "ES256", claims()) + ".AAAA" }, nil, nil, FailMalformed, "", false},
+		{"five segments (JWE)", func(testing.TB) string { return seg(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + ".a.b.c.d" }, nil, nil, FailUnsupportedHeader, "", false},
+		{"padding in a segment", func(t testing.TB) string { return proof(t, "ES256", claims()) + "=" }, nil, nil, FailMalformed, "", false},
+		{"space in the proof", func(t testing.TB) string { return "Bearer " + proof(t, "ES256", claims()) }, nil, nil, FailMalformed, "", false},
+		{"header not JSON", func(testing.TB) string { return unsigned(`{"typ":"dpop+jwt",`, `{}`, "AAAA") }, nil, nil, FailMalformed, "", false},
+		{"header an array", func(testing.TB) string { return unsigned(`["dpop+jwt"]`, `{}`, "AAAA") }, nil, nil, FailMalformed, "", false},
+		{"duplicate header member", func(t testing.TB) string { return unsigned(ecHeader(t, `,"typ":"dpop+jwt"`), `{}`, "AAAA") }, nil, nil, FailDuplicateMember, "", false},
 		{"duplicate member inside jwk", func(t testing.TB) string {
 			return unsigned(`{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","kty":"EC"}}`, `{}`, "AAAA")
-		}, nil, nil, FailDuplicateMember},
-		{"crit", func(t testing.TB) string { return proof(t, "ES256", claims(), "crit", []string{"exp"}, "exp", 1) }, nil, nil, FailUnsupportedHeader},
-		{"b64 false", func(t testing.TB) string { return unsigned(ecHeader(t, `,"b64":false`), `{}`, "AAAA") }, nil, nil, FailUnsupportedHeader},
-		{"empty signature", func(t testing.TB) string { return unsigned(ecHeader(t, ""), mustJSON(t, claims()), "") }, nil, nil, FailMalformed},
+		}, nil, nil, FailDuplicateMember, "", false},
+		{"crit", func(t testing.TB) string { return proof(t, "ES256", claims(), "crit", []string{"exp"}, "exp", 1) }, nil, nil, FailUnsupportedHeader, "", false},
+		{"b64 false", func(t testing.TB) string { return unsigned(ecHeader(t, `,"b64":false`), `{}`, "AAAA") }, nil, nil, FailUnsupportedHeader, "", false},
+		{"empty signature", func(t testing.TB) string { return unsigned(ecHeader(t, ""), mustJSON(t, claims()), "") }, nil, nil, FailMalformed, "", false},
 		{"alg none", func(t testing.TB) string {
 			return unsigned(`{"typ":"dpop+jwt","alg":"none","jwk":`+mustJSON(t, publicJWK(t, "ec256"))+`}`, mustJSON(t, claims()), "")
-		}, nil, nil, FailAlgNone},
-		{"alg None", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt","alg":"None"}`, `{}`, "") }, nil, nil, FailAlgNone},
-		{"alg missing", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt"}`, `{}`, "AAAA") }, nil, nil, FailMalformed},
-		{"alg unknown (ES256K)", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt","alg":"ES256K"}`, `{}`, "AAAA") }, nil, nil, FailAlgNotAllowed},
+		}, nil, nil, FailAlgNone, "", false},
+		{"alg None", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt","alg":"None"}`, `{}`, "") }, nil, nil, FailAlgNone, "", false},
+		{"alg missing", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt"}`, `{}`, "AAAA") }, nil, nil, FailMalformed, "", false},
+		{"alg unknown (ES256K)", func(t testing.TB) string { return unsigned(`{"typ":"dpop+jwt","alg":"ES256K"}`, `{}`, "AAAA") }, nil, nil, FailAlgNotAllowed, "", false},
 
 		// 3. typ
-		{"typ missing", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", nil) }, nil, nil, FailType},
-		{"typ JWT", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "JWT") }, nil, nil, FailType},
-		{"typ at+jwt", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "at+jwt") }, nil, nil, FailType},
-		{"typ with application/ prefix", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "application/dpop+jwt") }, nil, nil, FailType},
-		{"typ in upper case", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "DPoP+JWT") }, nil, nil, FailType},
-		{"typ not a string", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", 1) }, nil, nil, FailMalformed},
+		{"typ missing", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", nil) }, nil, nil, FailType, "", false},
+		{"typ JWT", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "JWT") }, nil, nil, FailType, "", false},
+		{"typ at+jwt", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "at+jwt") }, nil, nil, FailType, "", false},
+		{"typ with application/ prefix", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "application/dpop+jwt") }, nil, nil, FailType, "", false},
+		{"typ in upper case", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", "DPoP+JWT") }, nil, nil, FailType, "", false},
+		{"typ not a string", func(t testing.TB) string { return proof(t, "ES256", claims(), "typ", 1) }, nil, nil, FailMalformed, "", false},
 		{"typ checked before alg", func(t testing.TB) string {
 			return proof(t, "HS256", claims(), "typ", "JWT", "jwk", publicJWK(t, "ec256"))
-		}, nil, nil, FailType},
+		}, nil, nil, FailType, "", false},
 
 		// 4. alg allow-list
-		{"HS256 with a jwk", func(t testing.TB) string { return proof(t, "HS256", claims(), "jwk", publicJWK(t, "ec256")) }, nil, nil, FailAlgNotAllowed},
+		{"HS256 with a jwk", func(t testing.TB) string { return proof(t, "HS256", claims(), "jwk", publicJWK(t, "ec256")) }, nil, nil, FailAlgNotAllowed, "", false},
 		{"HS512 even if listed", func(t testing.TB) string { return proof(t, "HS512", claims(), "jwk", publicJWK(t, "ec256")) }, nil,
-			func(o *Options) { o.Algorithms = []string{"HS512", "ES256"} }, FailAlgNotAllowed},
-		{"ES512 is not a default", func(t testing.TB) string { return proof(t, "ES512", claims()) }, nil, nil, FailAlgNotAllowed},
-		{"RS384 is not a default", func(t testing.TB) string { return proof(t, "RS384", claims()) }, nil, nil, FailAlgNotAllowed},
+			func(o *Options) { o.Algorithms = []string{"HS512", "ES256"} }, FailAlgNotAllowed, "", false},
+		{"ES512 is not a default", func(t testing.TB) string { return proof(t, "ES512", claims()) }, nil, nil, FailAlgNotAllowed, "", false},
+		{"RS384 is not a default", func(t testing.TB) string { return proof(t, "RS384", claims()) }, nil, nil, FailAlgNotAllowed, "", false},
 		{"RS256 outside a configured list", func(t testing.TB) string { return proof(t, "RS256", claims()) }, nil,
-			func(o *Options) { o.Algorithms = []string{"ES256"} }, FailAlgNotAllowed},
+			func(o *Options) { o.Algorithms = []string{"ES256"} }, FailAlgNotAllowed, "", false},
 
 		// 5. jwk
-		{"jwk missing", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", nil) }, nil, nil, FailMissingJWK},
-		{"jwk missing, kid instead", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", nil, "kid", "k1") }, nil, nil, FailMissingJWK},
-		{"jwk a string", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", "eyJrdHkiOiJFQyJ9") }, nil, nil, FailBadJWK},
+		{"jwk missing", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", nil) }, nil, nil, FailMissingJWK, "", false},
+		{"jwk missing, kid instead", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", nil, "kid", "k1") }, nil, nil, FailMissingJWK, "", false},
+		{"jwk a string", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", "eyJrdHkiOiJFQyJ9") }, nil, nil, FailBadJWK, "", false},
 		{"jwk null", func(t testing.TB) string {
 			return unsigned(`{"typ":"dpop+jwt","alg":"ES256","jwk":null}`, `{}`, "AAAA")
-		}, nil, nil, FailBadJWK},
-		{"EC private key (d)", withJWK("ec256", func(j map[string]any) { j["d"] = "AAAA" }), nil, nil, FailPrivateKey},
-		{"RSA private members (p)", withJWK("rsa2048", func(j map[string]any) { j["p"] = "AAAA" }), nil, nil, FailPrivateKey},
-		{"RSA private members (qi)", withJWK("rsa2048", func(j map[string]any) { j["qi"] = "AAAA" }), nil, nil, FailPrivateKey},
-		{"RSA other primes (oth)", withJWK("rsa2048", func(j map[string]any) { j["oth"] = []any{} }), nil, nil, FailPrivateKey},
-		{"Ed25519 private key (d)", withJWK("ed25519", func(j map[string]any) { j["d"] = "AAAA" }), nil, nil, FailPrivateKey},
+		}, nil, nil, FailBadJWK, "", false},
+		{"EC private key (d)", withJWK("ec256", func(j map[string]any) { j["d"] = "AAAA" }), nil, nil, FailPrivateKey, "", false},
+		{"RSA private members (p)", withJWK("rsa2048", func(j map[string]any) { j["p"] = "AAAA" }), nil, nil, FailPrivateKey, "", false},
+		{"RSA private members (qi)", withJWK("rsa2048", func(j map[string]any) { j["qi"] = "AAAA" }), nil, nil, FailPrivateKey, "", false},
+		{"RSA other primes (oth)", withJWK("rsa2048", func(j map[string]any) { j["oth"] = []any{} }), nil, nil, FailPrivateKey, "", false},
+		{"Ed25519 private key (d)", withJWK("ed25519", func(j map[string]any) { j["d"] = "AAAA" }), nil, nil, FailPrivateKey, "", false},
 		{"symmetric key (k)", func(t testing.TB) string {
 			return proof(t, "ES256", claims(), "jwk", map[string]any{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"})
-		}, nil, nil, FailPrivateKey},
+		}, nil, nil, FailPrivateKey, "", false},
 		{"symmetric key type without k", func(t testing.TB) string {
 			return proof(t, "ES256", claims(), "jwk", map[string]any{"kty": "oct"})
-		}, nil, nil, FailPrivateKey},
-		{"unknown kty", withJWK("ec256", func(j map[string]any) { j["kty"] = "AKP" }), nil, nil, FailBadJWK},
-		{"EC point not on the curve", withJWK("ec256", func(j map[string]any) { j["y"] = j["x"] }), nil, nil, FailBadJWK},
-		{"EC coordinate too short", withJWK("ec256", func(j map[string]any) { j["x"] = "AAAA" }), nil, nil, FailBadJWK},
-		{"EC curve unknown", withJWK("ec256", func(j map[string]any) { j["crv"] = "secp256k1" }), nil, nil, FailBadJWK},
+		}, nil, nil, FailPrivateKey, "", false},
+		{"unknown kty", withJWK("ec256", func(j map[string]any) { j["kty"] = "AKP" }), nil, nil, FailBadJWK, "", false},
+		{"EC point not on the curve", withJWK("ec256", func(j map[string]any) { j["y"] = j["x"] }), nil, nil, FailBadJWK, "", false},
+		{"EC coordinate too short", withJWK("ec256", func(j map[string]any) { j["x"] = "AAAA" }), nil, nil, FailBadJWK, "", false},
+		{"EC curve unknown", withJWK("ec256", func(j map[string]any) { j["crv"] = "secp256k1" }), nil, nil, FailBadJWK, "", false},
 		{"RSA n with a leading zero octet", withJWK("rsa2048", func(j map[string]any) {
 			n, _ := base64.RawURLEncoding.DecodeString(j["n"].(string))
 			j["n"] = base64.RawURLEncoding.EncodeToString(append([]byte{0}, n...))
-		}), nil, nil, FailBadJWK},
-		{"RSA e with a leading zero octet", withJWK("rsa2048", func(j map[string]any) { j["e"] = "AAEAAQ" }), nil, nil, FailBadJWK},
-		{"jwk for encryption", withJWK("ec256", func(j map[string]any) { j["use"] = "enc" }), nil, nil, FailBadJWK},
-		{"jwk key_ops without verify", withJWK("ec256", func(j map[string]any) { j["key_ops"] = []string{"encrypt"} }), nil, nil, FailBadJWK},
-		{"P-384 key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ec384")) }, nil, nil, FailKeyMismatch},
-		{"RSA key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "rsa2048")) }, nil, nil, FailKeyMismatch},
-		{"EC key with EdDSA", func(t testing.TB) string { return proof(t, "EdDSA", claims(), "jwk", publicJWK(t, "ec256")) }, nil, nil, FailKeyMismatch},
-		{"Ed25519 key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ed25519")) }, nil, nil, FailKeyMismatch},
-		{"header alg ES384 over a P-256 key", func(t testing.TB) string { return proof(t, "ES256", claims(), "alg", "ES384") }, nil, nil, FailKeyMismatch},
-		{"jwk alg RS384 with RS256", withJWK("rsa2048", func(j map[string]any) { j["alg"] = "RS384" }), nil, nil, FailKeyMismatch},
-		{"RSA 1024", func(t testing.TB) string { return proof(t, "RS256", claims(), "jwk", rsaJWK(t, 1024)) }, nil, nil, FailKeyTooSmall},
+		}), nil, nil, FailBadJWK, "", false},
+		{"RSA e with a leading zero octet", withJWK("rsa2048", func(j map[string]any) { j["e"] = "AAEAAQ" }), nil, nil, FailBadJWK, "", false},
+		{"jwk for encryption", withJWK("ec256", func(j map[string]any) { j["use"] = "enc" }), nil, nil, FailBadJWK, "", false},
+		{"jwk key_ops without verify", withJWK("ec256", func(j map[string]any) { j["key_ops"] = []string{"encrypt"} }), nil, nil, FailBadJWK, "", false},
+		{"P-384 key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ec384")) }, nil, nil, FailKeyMismatch, "", false},
+		{"RSA key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "rsa2048")) }, nil, nil, FailKeyMismatch, "", false},
+		{"EC key with EdDSA", func(t testing.TB) string { return proof(t, "EdDSA", claims(), "jwk", publicJWK(t, "ec256")) }, nil, nil, FailKeyMismatch, "", false},
+		{"Ed25519 key with ES256", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ed25519")) }, nil, nil, FailKeyMismatch, "", false},
+		{"header alg ES384 over a P-256 key", func(t testing.TB) string { return proof(t, "ES256", claims(), "alg", "ES384") }, nil, nil, FailKeyMismatch, "", false},
+		{"jwk alg RS384 with RS256", withJWK("rsa2048", func(j map[string]any) { j["alg"] = "RS384" }), nil, nil, FailKeyMismatch, "", false},
+		{"RSA 1024", func(t testing.TB) string { return proof(t, "RS256", claims(), "jwk", rsaJWK(t, 1024)) }, nil, nil, FailKeyTooSmall, "", false},
 		{"RSA 2048 under a raised minimum", func(t testing.TB) string { return proof(t, "RS256", claims()) }, nil,
-			func(o *Options) { o.MinRSABits = 3072 }, FailKeyTooSmall},
-		{"RSA 4104 over the default maximum", func(t testing.TB) string { return proof(t, "RS256", claims(), "jwk", rsaJWK(t, 4104)) }, nil, nil, FailKeyTooLarge},
+			func(o *Options) { o.MinRSABits = 3072 }, FailKeyTooSmall, "", false},
+		{"RSA 4104 over the default maximum", func(t testing.TB) string { return proof(t, "RS256", claims(), "jwk", rsaJWK(t, 4104)) }, nil, nil, FailKeyTooLarge, "", false},
 
 		// 6. signature
-		{"signed by another key", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ec256b")) }, nil, nil, FailSignature},
+		{"signed by another key", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", publicJWK(t, "ec256b")) }, nil, nil, FailSignature, "", false},
 		{"signature truncated", func(t testing.TB) string {
 			return mangleSig(t, proof(t, "ES256", claims()), func(s []byte) []byte { return s[:63] })
-		}, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
 		{"signature one byte longer", func(t testing.TB) string {
 			return mangleSig(t, proof(t, "ES256", claims()), func(s []byte) []byte { return append(s, 0) })
-		}, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
 		{"signature with r = 0", func(t testing.TB) string {
 			return mangleSig(t, proof(t, "ES256", claims()), func(s []byte) []byte { clear(s[:32]); return s })
-		}, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
 		{"signature of the wrong size for RSA", func(t testing.TB) string {
 			return mangleSig(t, proof(t, "RS256", claims()), func(s []byte) []byte { return s[1:] })
-		}, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
 		{"signature flipped bit", func(t testing.TB) string {
 			return mangleSig(t, proof(t, "EdDSA", claims()), func(s []byte) []byte { s[5] ^= 1; return s })
-		}, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
 		{"payload changed after signing", func(t testing.TB) string {
 			parts := strings.Split(proof(t, "ES256", claims()), ".")
 			return parts[0] + "." + seg(mustJSON(t, claims("htm", "POST"))) + "." + parts[2]
-		}, nil, nil, FailSignature},
-		{"PS256 header over an RS256 signature", func(t testing.TB) string { return proof(t, "RS256", claims(), "alg", "PS256") }, nil, nil, FailSignature},
+		}, nil, nil, FailSignature, "", false},
+		{"PS256 header over an RS256 signature", func(t testing.TB) string { return proof(t, "RS256", claims(), "alg", "PS256") }, nil, nil, FailSignature, "", false},
 
 		// 7. claims
-		{"payload not JSON", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte("jti=1")) }, nil, nil, FailMalformed},
-		{"payload an array", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte(`["jti"]`)) }, nil, nil, FailMalformed},
-		{"payload not UTF-8", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte("{\"jti\":\"\xff\"}")) }, nil, nil, FailMalformed},
+		{"payload not JSON", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte("jti=1")) }, nil, nil, FailMalformed, "", false},
+		{"payload an array", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte(`["jti"]`)) }, nil, nil, FailMalformed, "", false},
+		{"payload not UTF-8", func(t testing.TB) string { return rawProof(t, "ES256", "", []byte("{\"jti\":\"\xff\"}")) }, nil, nil, FailMalformed, "", false},
 		{"duplicate claim (jti)", func(t testing.TB) string {
 			return rawProof(t, "ES256", "", []byte(`{"jti":"a","jti":"b","htm":"GET","htu":"`+testURI+`","iat":1800000000,"ath":"`+athOf(testToken)+`"}`))
-		}, nil, nil, FailDuplicateMember},
+		}, nil, nil, FailDuplicateMember, "", false},
 		{"duplicate claim, escaped (htm)", func(t testing.TB) string {
 			return rawProof(t, "ES256", "", []byte(`{"jti":"a","htm":"GET","\u0068tm":"POST","htu":"`+testURI+`","iat":1800000000}`))
-		}, nil, nil, FailDuplicateMember},
-		{"jti missing", func(t testing.TB) string { return proof(t, "ES256", claims("jti", nil)) }, nil, nil, FailJTI},
-		{"jti empty", func(t testing.TB) string { return proof(t, "ES256", claims("jti", "")) }, nil, nil, FailJTI},
-		{"jti a number", func(t testing.TB) string { return proof(t, "ES256", claims("jti", 12345)) }, nil, nil, FailJTI},
+		}, nil, nil, FailDuplicateMember, "", false},
+		{"jti missing", func(t testing.TB) string { return proof(t, "ES256", claims("jti", nil)) }, nil, nil, FailJTI, "", false},
+		{"jti empty", func(t testing.TB) string { return proof(t, "ES256", claims("jti", "")) }, nil, nil, FailJTI, "", false},
+		{"jti a number", func(t testing.TB) string { return proof(t, "ES256", claims("jti", 12345)) }, nil, nil, FailJTI, "", false},
 		{"jti too long", func(t testing.TB) string {
 			return proof(t, "ES256", claims("jti", strings.Repeat("j", DefaultMaxJTIBytes+1)))
-		}, nil, nil, FailJTITooLong},
+		}, nil, nil, FailJTITooLong, "", false},
 		{"jti over a lower limit", func(t testing.TB) string { return proof(t, "ES256", claims("jti", strings.Repeat("j", 17))) }, nil,
-			func(o *Options) { o.MaxJTIBytes = 16 }, FailJTITooLong},
-		{"htm missing", func(t testing.TB) string { return proof(t, "ES256", claims("htm", nil)) }, nil, nil, FailMethod},
-		{"htm POST for GET", func(t testing.TB) string { return proof(t, "ES256", claims("htm", "POST")) }, nil, nil, FailMethod},
-		{"htm in lower case", func(t testing.TB) string { return proof(t, "ES256", claims("htm", "get")) }, nil, nil, FailMethod},
-		{"htm not a string", func(t testing.TB) string { return proof(t, "ES256", claims("htm", []string{"GET"})) }, nil, nil, FailMethod},
-		{"htu missing", func(t testing.TB) string { return proof(t, "ES256", claims("htu", nil)) }, nil, nil, FailURI},
+			func(o *Options) { o.MaxJTIBytes = 16 }, FailJTITooLong, "", false},
+		{"htm missing", func(t testing.TB) string { return proof(t, "ES256", claims("htm", nil)) }, nil, nil, FailMethod, "", false},
+		{"htm POST for GET", func(t testing.TB) string { return proof(t, "ES256", claims("htm", "POST")) }, nil, nil, FailMethod, "", false},
+		{"htm in lower case", func(t testing.TB) string { return proof(t, "ES256", claims("htm", "get")) }, nil, nil, FailMethod, "", false},
+		{"htm not a string", func(t testing.TB) string { return proof(t, "ES256", claims("htm", []string{"GET"})) }, nil, nil, FailMethod, "", false},
+		{"htu missing", func(t testing.TB) string { return proof(t, "ES256", claims("htu", nil)) }, nil, nil, FailURI, "", false},
 		{"htu another host", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://evil.example.com/v1/things"))
-		}, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
 		{"htu a subdomain", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://x.api.example.com/v1/things"))
-		}, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
 		{"htu another port", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://api.example.com:8443/v1/things"))
-		}, nil, nil, FailURI},
-		{"htu http for https", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "http://api.example.com/v1/things")) }, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
+		{"htu http for https", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "http://api.example.com/v1/things")) }, nil, nil, FailURI, "", false},
 		{"htu http default port for https", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://api.example.com:80/v1/things"))
-		}, nil, nil, FailURI},
-		{"htu another path", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "https://api.example.com/v1/other")) }, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
+		{"htu another path", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "https://api.example.com/v1/other")) }, nil, nil, FailURI, "", false},
 		{"htu path differs in case", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://api.example.com/V1/things"))
-		}, nil, nil, FailURI},
-		{"htu trailing slash", func(t testing.TB) string { return proof(t, "ES256", claims("htu", testURI+"/")) }, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
+		{"htu trailing slash", func(t testing.TB) string { return proof(t, "ES256", claims("htu", testURI+"/")) }, nil, nil, FailURI, "", false},
 		{"htu encoded slash", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://api.example.com/v1%2Fthings"))
-		}, nil, nil, FailURI},
-		{"htu relative", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "/v1/things")) }, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
+		{"htu relative", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "/v1/things")) }, nil, nil, FailURI, "", false},
 		{"htu with userinfo", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://user@api.example.com/v1/things"))
-		}, nil, nil, FailURI},
+		}, nil, nil, FailURI, "", false},
 		{"htu bad escape", func(t testing.TB) string {
 			return proof(t, "ES256", claims("htu", "https://api.example.com/v1/%zzthings"))
-		}, nil, nil, FailURI},
-		{"htu another scheme", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "wss://api.example.com/v1/things")) }, nil, nil, FailURI},
-		{"htu not a string", func(t testing.TB) string { return proof(t, "ES256", claims("htu", map[string]string{"u": testURI})) }, nil, nil, FailURI},
-		{"request URI unknown", func(t testing.TB) string { return proof(t, "ES256", claims()) }, func(r *Request) { r.HTU = "" }, nil, FailURI},
-		{"iat missing", func(t testing.TB) string { return proof(t, "ES256", claims("iat", nil)) }, nil, nil, FailIssuedAt},
-		{"iat a string", func(t testing.TB) string { return proof(t, "ES256", claims("iat", "1800000000")) }, nil, nil, FailIssuedAt},
+		}, nil, nil, FailURI, "", false},
+		{"htu another scheme", func(t testing.TB) string { return proof(t, "ES256", claims("htu", "wss://api.example.com/v1/things")) }, nil, nil, FailURI, "", false},
+		{"htu not a string", func(t testing.TB) string { return proof(t, "ES256", claims("htu", map[string]string{"u": testURI})) }, nil, nil, FailURI, "", false},
+		{"request URI unknown", func(t testing.TB) string { return proof(t, "ES256", claims()) }, func(r *Request) { r.HTU = "" }, nil, FailURI, "", false},
+		{"iat missing", func(t testing.TB) string { return proof(t, "ES256", claims("iat", nil)) }, nil, nil, FailIssuedAt, "", false},
+		{"iat a string", func(t testing.TB) string { return proof(t, "ES256", claims("iat", "1800000000")) }, nil, nil, FailIssuedAt, "", false},
 		{"iat too old", func(t testing.TB) string {
 			return proof(t, "ES256", claims("iat", testNow.Add(-DefaultMaxAge-time.Second).Unix()))
-		}, nil, nil, FailTooOld},
+		}, nil, nil, FailTooOld, "", false},
 		{"iat older than a shorter MaxAge", func(t testing.TB) string {
 			return proof(t, "ES256", claims("iat", testNow.Add(-11*time.Second).Unix()))
 		}, nil,
-			func(o *Options) { o.MaxAge = 10 * time.Second }, FailTooOld},
+			func(o *Options) { o.MaxAge = 10 * time.Second }, FailTooOld, "", false},
 		{"iat in the future", func(t testing.TB) string {
 			return proof(t, "ES256", claims("iat", testNow.Add(DefaultFutureSkew+time.Second).Unix()))
-		}, nil, nil, FailIssuedInFuture},
+		}, nil, nil, FailIssuedInFuture, "", false},
 		{"iat in the future, no skew", func(t testing.TB) string { return proof(t, "ES256", claims("iat", testNow.Unix()+1)) }, nil,
-			func(o *Options) { o.FutureSkew = -1 }, FailIssuedInFuture},
-		{"ath missing", func(t testing.TB) string { return proof(t, "ES256", claims("ath", nil)) }, nil, nil, FailMissingATH},
-		{"ath of another token", func(t testing.TB) string { return proof(t, "ES256", claims("ath", athOf("another"))) }, nil, nil, FailATHMismatch},
-		{"ath padded", func(t testing.TB) string { return proof(t, "ES256", claims("ath", athOf(testToken)+"=")) }, nil, nil, FailATHMismatch},
+			func(o *Options) { o.FutureSkew = -1 }, FailIssuedInFuture, "", false},
+		{"ath missing", func(t testing.TB) string { return proof(t, "ES256", claims("ath", nil)) }, nil, nil, FailMissingATH, "", false},
+		{"ath of another token", func(t testing.TB) string { return proof(t, "ES256", claims("ath", athOf("another"))) }, nil, nil, FailATHMismatch, "", false},
+		{"ath padded", func(t testing.TB) string { return proof(t, "ES256", claims("ath", athOf(testToken)+"=")) }, nil, nil, FailATHMismatch, "", false},
 		{"ath in standard base64", func(t testing.TB) string {
 			return proof(t, "ES256", claims("ath", strings.NewReplacer("-", "+", "_", "/").Replace(athOf(urlSafeToken()))))
-		}, func(r *Request) { r.AccessToken = urlSafeToken() }, nil, FailATHMismatch},
-		{"ath the token itself", func(t testing.TB) string { return proof(t, "ES256", claims("ath", testToken)) }, nil, nil, FailATHMismatch},
-		{"ath not a string", func(t testing.TB) string { return proof(t, "ES256", claims("ath", 1)) }, nil, nil, FailATHMismatch},
-		{"nonce required, missing", func(t testing.TB) string { return proof(t, "ES256", claims()) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMissing},
-		{"nonce stale", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-0")) }, func(r *Request) { r.Nonces = []string{"n-1", "n-2"} }, nil, FailNonceMismatch},
-		{"nonce a prefix of the current one", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-")) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMismatch},
-		{"nonce empty against an empty entry", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "")) }, func(r *Request) { r.Nonces = []string{""} }, nil, FailNonceMismatch},
-		{"nonce not a string", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", 1)) }, func(r *Request) { r.Nonces = []string{"1"} }, nil, FailNonceMismatch},
+		}, func(r *Request) { r.AccessToken = urlSafeToken() }, nil, FailATHMismatch, "", false},
+		{"ath the token itself", func(t testing.TB) string { return proof(t, "ES256", claims("ath", testToken)) }, nil, nil, FailATHMismatch, "", false},
+		{"ath not a string", func(t testing.TB) string { return proof(t, "ES256", claims("ath", 1)) }, nil, nil, FailATHMismatch, "", false},
+		{"nonce required, missing", func(t testing.TB) string { return proof(t, "ES256", claims()) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMissing, "", false},
+		{"nonce stale", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-0")) }, func(r *Request) { r.Nonces = []string{"n-1", "n-2"} }, nil, FailNonceMismatch, "", false},
+		{"nonce a prefix of the current one", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "n-")) }, func(r *Request) { r.Nonces = []string{"n-1"} }, nil, FailNonceMismatch, "", false},
+		{"nonce empty against an empty entry", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", "")) }, func(r *Request) { r.Nonces = []string{""} }, nil, FailNonceMismatch, "", false},
+		{"nonce not a string", func(t testing.TB) string { return proof(t, "ES256", claims("nonce", 1)) }, func(r *Request) { r.Nonces = []string{"1"} }, nil, FailNonceMismatch, "", false},
+
+		// After Verify: the token's binding, then replay.
+		{name: "cnf.jkt of another key", proof: func(t testing.TB) string { return proof(t, "ES256", claims()) },
+			cnf: `{"cnf":{"jkt":"` + rfc7638Thumbprint + `"}}`, want: FailBindingMismatch},
+		{name: "token not DPoP-bound", proof: func(t testing.TB) string { return proof(t, "ES256", claims()) },
+			cnf: `{"sub":"alice"}`, want: FailNotBound},
+		{name: "cnf.jkt malformed", proof: func(t testing.TB) string { return proof(t, "ES256", claims()) },
+			cnf: `{"cnf":{"jkt":["x"]}}`, want: FailBadConfirmation},
+		{name: "replay within the window", proof: func(t testing.TB) string { return proof(t, "RS256", claims()) },
+			twice: true, want: FailReplay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,10 +410,19 @@ func TestVerifyRejects(t *testing.T) {
 				tc.opts(&opts)
 			}
 			pr := tc.proof(t)
-			p, f := Verify(pr, req, opts)
-			if f != tc.want || p != nil {
-				t.Fatalf("Verify(%.40q…) = %+v, %v; want %v", pr, p, f, tc.want)
+			store := NewMemoryStore(8, func() time.Time { return req.Now })
+			if tc.twice {
+				if f := accept(t, pr, req, opts, tc.cnf, store); f != FailNone {
+					t.Fatalf("first presentation: %v", f)
+				}
 			}
+			if f := accept(t, pr, req, opts, tc.cnf, store); f != tc.want {
+				t.Fatalf("Verify, CheckBinding, CheckReplay(%.40q…) = %v; want %v", pr, f, tc.want)
+			}
+			if p, f := Verify(pr, req, opts); (p != nil) != (f == FailNone) {
+				t.Fatalf("Verify = %+v, %v", p, f)
+			}
+			f := tc.want
 			d := opts.Deny(f, "nonce-1")
 			if pr != "" && (strings.Contains(d.Err.Challenge, pr) || strings.Contains(d.Err.Description, pr)) {
 				t.Fatal("the denial echoes the proof")
