@@ -30,6 +30,12 @@ func startGateway(t *testing.T, configFile string) (string, *gateway.Gateway) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, g), g
+}
+
+// serve runs g on a loopback port until the test ends and returns its URL.
+func serve(t *testing.T, g *gateway.Gateway) string {
+	t.Helper()
 	t.Cleanup(g.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,7 +44,7 @@ func startGateway(t *testing.T, configFile string) (string, *gateway.Gateway) {
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String(), g
+	return "http://" + ln.Addr().String()
 }
 
 type exchange struct {

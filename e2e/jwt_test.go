@@ -35,15 +35,7 @@ func startJWTGateway(t *testing.T, idpURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(g.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: g, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return serve(t, g)
 }
 
 func signedToken(t *testing.T, key *ecdsa.PrivateKey) string {

@@ -229,26 +229,17 @@ func (c *compiler) provider(v any, path string, p *policy.Policy) authn.Provider
 		}
 		c.providers[name] = len(p.Providers)
 	}
-	methods := 0
-	for _, m := range []string{"api_key", "basic", "jwt", "mtls"} {
-		if o.has(m) {
-			methods++
-		}
-	}
-	if methods != 1 {
-		c.ps.add(path, "must set exactly one method: api_key, basic, jwt or mtls")
-		return nil
-	}
-	if o.has("jwt") {
+	switch o.oneOf("api_key", "basic", "jwt", "mtls") {
+	case "api_key":
+		return c.apiKey(o.obj("api_key", true), name, p.Realm, p.Identity.MetadataPrefix)
+	case "basic":
+		return c.basic(o.obj("basic", true), name, p.Realm)
+	case "jwt":
 		return c.jwtProvider(o.obj("jwt", true), name, p)
-	}
-	if o.has("mtls") {
+	case "mtls":
 		return c.mtlsProvider(o.obj("mtls", true), name, p)
 	}
-	if o.has("api_key") {
-		return c.apiKey(o.obj("api_key", true), name, p.Realm, p.Identity.MetadataPrefix)
-	}
-	return c.basic(o.obj("basic", true), name, p.Realm)
+	return nil
 }
 
 func (c *compiler) apiKey(o *object, name, realm, metaPrefix string) authn.Provider {
@@ -548,17 +539,11 @@ func (c *compiler) expr(v any, path string, depth int) *policy.Expr {
 	}
 	defer o.close()
 	e := &policy.Expr{Provider: -1}
-	kinds := 0
-	for _, k := range []string{"provider", "any", "all"} {
-		if o.has(k) {
-			kinds++
-		}
-	}
-	if kinds != 1 {
-		c.ps.add(path, "must set exactly one of provider, any and all")
+	kind := o.oneOf("provider", "any", "all")
+	if kind == "" {
 		return nil
 	}
-	if o.has("provider") {
+	if kind == "provider" {
 		name := o.str("provider", true)
 		i, ok := c.providers[name]
 		if !ok {

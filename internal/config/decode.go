@@ -317,3 +317,22 @@ func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]
 
 // lowerASCII reports whether s has no upper-case ASCII letter.
 func lowerASCII(s string) bool { return strings.ToLower(s) == s }
+
+// oneOf returns the one key of keys the object has, or "" after reporting
+// that exactly one of them must be set.
+func (o *object) oneOf(keys ...string) string {
+	found := ""
+	n := 0
+	for _, k := range keys {
+		if o.has(k) {
+			found = k
+			n++
+		}
+	}
+	if n == 1 {
+		return found
+	}
+	list := strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
+	o.ps.add(o.path, "must set exactly one of %s", list)
+	return ""
+}
