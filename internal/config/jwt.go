@@ -34,7 +34,9 @@ func (c *compiler) jwtProvider(o *object, name string, p *policy.Policy) authn.P
 	if d := c.dpop; d != nil {
 		var store *dpop.SharedStore
 		if c.env.Shared != nil {
-			store = &dpop.SharedStore{Data: c.env.Shared, Prefix: c.env.SharedPrefix + "dpop.jti.v1." + name + ".", Shards: 4}
+			// 64 shards of 2048 entries hold the proofs of about 2,000
+			// requests per second for the replay window (60 s + 5 s skew).
+			store = &dpop.SharedStore{Data: c.env.Shared, Prefix: c.env.SharedPrefix + "dpop.jti.v1." + name + ".", Shards: 64}
 		}
 		return dpopauth.New(jp, d.opts, d.required, store)
 	}

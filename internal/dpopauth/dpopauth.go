@@ -86,18 +86,15 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	if v.Outcome != authn.Valid {
 		return v
 	}
-	proofs := req.Values("dpop")
-	if len(proofs) != 1 {
-		if len(proofs) == 0 {
-			return p.deny(dpop.FailMissingProof)
-		}
-		return p.deny(dpop.FailMultipleProofs)
+	proofHeader, f := dpop.ProofHeader(req.Values("dpop"))
+	if f != dpop.FailNone {
+		return p.deny(f)
 	}
 	htu, err := dpop.HTU(req.Scheme, req.Authority, req.Path)
 	if err != nil {
 		return p.deny(dpop.FailURI)
 	}
-	proof, f := dpop.Verify(proofs[0], dpop.Request{Method: req.Method, HTU: htu, AccessToken: tok, Now: req.Now}, p.opts)
+	proof, f := dpop.Verify(proofHeader, dpop.Request{Method: req.Method, HTU: htu, AccessToken: tok, Now: req.Now}, p.opts)
 	if f != dpop.FailNone {
 		return p.deny(f)
 	}
