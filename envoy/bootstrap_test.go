@@ -177,7 +177,10 @@ type bootstrapReport struct {
 //     the router is the last HTTP filter;
 //  4. each Wasm HTTP filter: the v8 runtime, FAIL_CLOSED, a StringValue
 //     configuration that config.Validate accepts, and callout clusters
-//     named in that configuration exist (a missing one is BadArgument).
+//     named in that configuration exist (a missing one is BadArgument);
+//  5. mtls providers sit behind a TLS filter chain, and one that trusts
+//     x-forwarded-client-cert trusts it the way the connection manager
+//     writes it (see checkXFCC).
 func checkBootstrap(js []byte) (bootstrapReport, error) {
 	var rep bootstrapReport
 	var bs bootstrapv3.Bootstrap
@@ -209,7 +212,7 @@ func checkBootstrap(js []byte) (bootstrapReport, error) {
 				if err := checkRoutes(hcm.GetRouteConfig(), clusters, where); err != nil {
 					return rep, err
 				}
-				if err := checkHTTPFilters(&hcm, clusters, where, &rep); err != nil {
+				if err := checkHTTPFilters(&hcm, clusters, fc.GetTransportSocket() != nil, where, &rep); err != nil {
 					return rep, err
 				}
 			}
@@ -271,7 +274,7 @@ func checkRoutes(rc *routev3.RouteConfiguration, clusters map[string]bool, where
 	return nil
 }
 
-func checkHTTPFilters(hcm *hcmv3.HttpConnectionManager, clusters map[string]bool, where string, rep *bootstrapReport) error {
+func checkHTTPFilters(hcm *hcmv3.HttpConnectionManager, clusters map[string]bool, downstreamTLS bool, where string, rep *bootstrapReport) error {
 	filters := hcm.GetHttpFilters()
 	if n := len(filters); n == 0 || filters[n-1].GetTypedConfig().GetTypeUrl() != routerFilterType {
 		return fmt.Errorf("%s: the router must be the last HTTP filter", where)
@@ -316,10 +319,71 @@ func checkHTTPFilters(hcm *hcmv3.HttpConnectionManager, clusters map[string]bool
 				return fmt.Errorf("%s: plugin configuration calls out to cluster %q, which is not defined (proxy_http_call would fail with BadArgument)", fw, c)
 			}
 		}
+		if err := checkXFCC(plugin, hcm, downstreamTLS); err != nil {
+			return fmt.Errorf("%s: %w", fw, err)
+		}
 		rep.pluginConfigs = append(rep.pluginConfigs, plugin)
 		rep.pluginWarnings = append(rep.pluginWarnings, warnings...)
 	}
 	return nil
+}
+
+// xfccTrust is the forward_client_cert_details under which an mtls
+// provider's "xfcc" mode may trust x-forwarded-client-cert: with any other
+// setting the header is the client's own (FORWARD_ONLY,
+// ALWAYS_FORWARD_ONLY) or absent, or its last element is not Envoy's.
+// "ignore" trusts nothing and fits every setting.
+var xfccTrust = map[string]hcmv3.HttpConnectionManager_ForwardClientCertDetails{
+	"sanitize_set":   hcmv3.HttpConnectionManager_SANITIZE_SET,
+	"append_forward": hcmv3.HttpConnectionManager_APPEND_FORWARD,
+}
+
+// checkXFCC checks the mtls providers of a plugin configuration against
+// the connection manager and filter chain they run in: a plaintext chain
+// never has a client certificate, and a provider that trusts
+// x-forwarded-client-cert needs the matching forward_client_cert_details.
+func checkXFCC(plugin []byte, hcm *hcmv3.HttpConnectionManager, downstreamTLS bool) error {
+	for _, p := range pluginMTLSProviders(plugin) {
+		if !downstreamTLS {
+			return fmt.Errorf("mtls provider %q behind a plaintext filter chain: it can never see a client certificate", p.name)
+		}
+		want, trusts := xfccTrust[p.xfcc]
+		if got := hcm.GetForwardClientCertDetails(); trusts && got != want {
+			return fmt.Errorf("mtls provider %q has \"xfcc\": %q, but forward_client_cert_details is %s; set it to %s or the provider to \"ignore\"",
+				p.name, p.xfcc, got, want)
+		}
+	}
+	return nil
+}
+
+type mtlsProviderInfo struct{ name, xfcc string }
+
+// pluginMTLSProviders lists the mtls providers of a plugin configuration
+// with their "xfcc" mode ("ignore" when unset).
+func pluginMTLSProviders(js []byte) []mtlsProviderInfo {
+	var cfg struct {
+		Providers []struct {
+			Name string `json:"name"`
+			MTLS *struct {
+				XFCC string `json:"xfcc"`
+			} `json:"mtls"`
+		} `json:"providers"`
+	}
+	if json.Unmarshal(js, &cfg) != nil {
+		return nil
+	}
+	var out []mtlsProviderInfo
+	for _, p := range cfg.Providers {
+		if p.MTLS == nil {
+			continue
+		}
+		mode := p.MTLS.XFCC
+		if mode == "" {
+			mode = "ignore"
+		}
+		out = append(out, mtlsProviderInfo{p.Name, mode})
+	}
+	return out
 }
 
 // pluginClusters returns every string value of a "cluster" key anywhere in
@@ -510,6 +574,103 @@ func TestEnvoyBootstrapRejects(t *testing.T) {
 				t.Fatalf("checkBootstrap accepted the mutated bootstrap; want an error containing %q", tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("checkBootstrap() = %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestEnvoyMTLSBootstrapRejects shows that checkBootstrap ties the mtls
+// provider of envoy/envoy-mtls.yaml to its listener, on mutated in-memory
+// copies: XFCC trusted under another forward_client_cert_details, or an
+// mtls provider on a plaintext filter chain, are errors; "ignore" fits any
+// setting.
+func TestEnvoyMTLSBootstrapRejects(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), "envoy", "envoy-mtls.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := yaml.YAMLToJSON(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := checkBootstrap(base)
+	if err != nil {
+		t.Fatalf("unmutated envoy-mtls.yaml: %v", err)
+	}
+	if ps := pluginMTLSProviders(rep.pluginConfigs[0]); len(ps) != 1 || ps[0].xfcc != "sanitize_set" {
+		t.Fatalf("envoy-mtls.yaml mtls providers %v; want one, trusting XFCC under SANITIZE_SET", ps)
+	}
+	chain := path{"static_resources", "listeners", 0, "filter_chains", 0}
+	hcm := chain.with("filters", 0, "typed_config")
+	plugin := hcm.with("http_filters", 0, "typed_config", "config", "configuration", "value")
+	editPlugin := func(t *testing.T, doc any, old, new string) {
+		s := plugin.get(t, doc).(string)
+		if !strings.Contains(s, old) {
+			t.Fatalf("plugin configuration has no %q", old)
+		}
+		plugin.set(t, doc, strings.Replace(s, old, new, 1))
+	}
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T, doc any)
+		want   string // "" means accepted
+	}{
+		{
+			name:   "XFCC passed on as the client sent it",
+			mutate: func(t *testing.T, doc any) { hcm.with("forward_client_cert_details").set(t, doc, "FORWARD_ONLY") },
+			want:   "forward_client_cert_details is FORWARD_ONLY",
+		},
+		{
+			name:   "XFCC appended, provider expecting it replaced",
+			mutate: func(t *testing.T, doc any) { hcm.with("forward_client_cert_details").set(t, doc, "APPEND_FORWARD") },
+			want:   `"xfcc": "sanitize_set"`,
+		},
+		{
+			name: "provider trusting the last of several elements under SANITIZE_SET",
+			mutate: func(t *testing.T, doc any) {
+				editPlugin(t, doc, `"xfcc": "sanitize_set"`, `"xfcc": "append_forward"`)
+			},
+			want: "set it to APPEND_FORWARD",
+		},
+		{
+			name: "mtls provider on a plaintext filter chain",
+			mutate: func(t *testing.T, doc any) {
+				delete(chain.get(t, doc).(map[string]any), "transport_socket")
+			},
+			want: "plaintext filter chain",
+		},
+		{
+			name: "XFCC ignored, whatever Envoy does with it",
+			mutate: func(t *testing.T, doc any) {
+				editPlugin(t, doc, `"xfcc": "sanitize_set"`, `"xfcc": "ignore"`)
+				hcm.with("forward_client_cert_details").set(t, doc, "ALWAYS_FORWARD_ONLY")
+			},
+		},
+		{
+			name: "rule constraint on an unknown peer field",
+			mutate: func(t *testing.T, doc any) {
+				editPlugin(t, doc, `"subject_attributes": {"OU": "staff"}`, `"subject_attrs": {"OU": "staff"}`)
+			},
+			want: "subject_attrs",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc any
+			if err := json.Unmarshal(base, &doc); err != nil {
+				t.Fatal(err)
+			}
+			tt.mutate(t, doc)
+			js, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = checkBootstrap(js)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("checkBootstrap() = %v; want it accepted", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Fatalf("checkBootstrap() = %v; want an error containing %q", err, tt.want)
 			}
 		})

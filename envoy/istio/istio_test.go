@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 	extensionsv1alpha1 "istio.io/api/extensions/v1alpha1"
 	networkingv1 "istio.io/api/networking/v1"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	typev1beta1 "istio.io/api/type/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/wasm-authn/wasm-authn/internal/config"
@@ -120,6 +122,8 @@ func decodeSpec(m manifest) (proto.Message, error) {
 		msg = &networkingv1.ServiceEntry{}
 	case m.APIVersion == "networking.istio.io/v1" && m.Kind == "DestinationRule":
 		msg = &networkingv1.DestinationRule{}
+	case m.APIVersion == "networking.istio.io/v1" && m.Kind == "Gateway":
+		msg = &networkingv1.Gateway{}
 	default:
 		return nil, fmt.Errorf("unexpected %s %s", m.APIVersion, m.Kind)
 	}
@@ -188,7 +192,167 @@ func checkWasmPlugin(wp *extensionsv1alpha1.WasmPlugin, clusters map[string]bool
 			return fmt.Errorf("pluginConfig calls out to cluster %q, which no ServiceEntry here creates (proxy_http_call would fail with BadArgument)", c)
 		}
 	}
+	return checkCalloutHosts(js)
+}
+
+// pluginProviders is the part of a plugin configuration the placement
+// checks read.
+type pluginProviders struct {
+	Providers []struct {
+		Name string `json:"name"`
+		JWT  *struct {
+			Issuers    []string `json:"issuers"`
+			RemoteJWKS *struct {
+				Cluster string `json:"cluster"`
+				URI     string `json:"uri"`
+			} `json:"remote_jwks"`
+			OIDCDiscovery *struct {
+				Cluster string `json:"cluster"`
+			} `json:"oidc_discovery"`
+		} `json:"jwt"`
+		MTLS *struct {
+			XFCC string `json:"xfcc"`
+		} `json:"mtls"`
+	} `json:"providers"`
+}
+
+func parseProviders(js string) pluginProviders {
+	var p pluginProviders
+	json.Unmarshal([]byte(js), &p)
+	return p
+}
+
+// checkCalloutHosts checks that a jwt provider fetching keys through an
+// Istio outbound cluster asks for them on that cluster's host: the call's
+// :authority comes from remote_jwks.uri (or the issuer, for discovery),
+// and the DestinationRule's SNI and certificate check are the cluster's.
+func checkCalloutHosts(js string) error {
+	for _, p := range parseProviders(js).Providers {
+		if p.JWT == nil {
+			continue
+		}
+		var cluster, uri string
+		switch {
+		case p.JWT.RemoteJWKS != nil:
+			cluster, uri = p.JWT.RemoteJWKS.Cluster, p.JWT.RemoteJWKS.URI
+		case p.JWT.OIDCDiscovery != nil && len(p.JWT.Issuers) == 1:
+			cluster, uri = p.JWT.OIDCDiscovery.Cluster, p.JWT.Issuers[0]
+		default:
+			continue
+		}
+		parts := strings.Split(cluster, "|")
+		if len(parts) != 4 || parts[0] != "outbound" {
+			continue
+		}
+		u, err := url.Parse(uri)
+		if err != nil || u.Hostname() != parts[3] {
+			return fmt.Errorf("provider %q fetches keys from %q through cluster %q: the URI must be on the cluster's host %s", p.Name, uri, cluster, parts[3])
+		}
+	}
 	return nil
+}
+
+// istioSPIFFE is the form of the SPIFFE IDs Istio issues to workloads.
+var istioSPIFFE = regexp.MustCompile(`^spiffe://[^/*]+/ns/[^/]+/sa/[^/]+$`)
+
+// checkPlacement checks a WasmPlugin's mtls providers against where it
+// runs, as istiod configures the HTTP connection manager there:
+//
+//   - on a gateway (selector istio: ingressgateway, or a Gateway
+//     targetRef), forward_client_cert_details is SANITIZE_SET, so xfcc may
+//     be sanitize_set or ignore, and a Gateway server for that workload
+//     must ask for client certificates (MUTUAL or OPTIONAL_MUTUAL);
+//   - in a sidecar, the inbound HCM is APPEND_FORWARD, so xfcc may be
+//     append_forward or ignore; the plugin must apply to inbound traffic
+//     only (match mode SERVER: outbound, the downstream is the local
+//     application without a certificate); and SPIFFE patterns must have
+//     the form Istio issues, spiffe://<td>/ns/<ns>/sa/<sa>.
+func checkPlacement(wp *extensionsv1alpha1.WasmPlugin, gateways []*networkingv1alpha3.Gateway) error {
+	js, err := pluginConfigJSON(wp.GetPluginConfig())
+	if err != nil {
+		return err
+	}
+	labels := wp.GetSelector().GetMatchLabels()
+	onGateway := labels["istio"] == "ingressgateway"
+	for _, r := range append(wp.GetTargetRefs(), wp.GetTargetRef()) {
+		if r.GetKind() == "Gateway" {
+			onGateway = true
+		}
+	}
+	for _, p := range parseProviders(js).Providers {
+		if p.MTLS == nil {
+			continue
+		}
+		mode := p.MTLS.XFCC
+		if mode == "" {
+			mode = "ignore"
+		}
+		if onGateway {
+			if mode != "ignore" && mode != "sanitize_set" {
+				return fmt.Errorf("mtls provider %q: xfcc %q on a gateway, whose forward_client_cert_details is SANITIZE_SET; want sanitize_set or ignore", p.Name, mode)
+			}
+			if !slices.ContainsFunc(gateways, func(g *networkingv1alpha3.Gateway) bool { return asksForClientCert(g, labels) }) {
+				return fmt.Errorf("mtls provider %q: no Gateway here has a MUTUAL or OPTIONAL_MUTUAL server on this workload, so no client certificate reaches the plugin", p.Name)
+			}
+			continue
+		}
+		if mode != "ignore" && mode != "append_forward" {
+			return fmt.Errorf("mtls provider %q: xfcc %q in a sidecar, whose inbound forward_client_cert_details is APPEND_FORWARD; want append_forward or ignore", p.Name, mode)
+		}
+		if len(wp.GetMatch()) == 0 || slices.ContainsFunc(wp.GetMatch(), func(m *extensionsv1alpha1.WasmPlugin_TrafficSelector) bool {
+			return m.GetMode() != typev1beta1.WorkloadMode_SERVER
+		}) {
+			return fmt.Errorf("mtls provider %q in a sidecar: want match mode SERVER only (outbound requests come from the local application, without a certificate)", p.Name)
+		}
+		for _, id := range stringsUnder(js, "spiffe") {
+			if !istioSPIFFE.MatchString(id) {
+				return fmt.Errorf("spiffe %q: Istio issues spiffe://<trust domain>/ns/<namespace>/sa/<service account>; this pattern matches no workload", id)
+			}
+		}
+	}
+	return nil
+}
+
+// asksForClientCert reports whether g selects the workload labels select
+// and has a server that asks for client certificates.
+func asksForClientCert(g *networkingv1alpha3.Gateway, labels map[string]string) bool {
+	for k, v := range g.GetSelector() {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return slices.ContainsFunc(g.GetServers(), func(s *networkingv1alpha3.Server) bool {
+		m := s.GetTls().GetMode()
+		return m == networkingv1alpha3.ServerTLSSettings_MUTUAL || m == networkingv1alpha3.ServerTLSSettings_OPTIONAL_MUTUAL
+	})
+}
+
+// stringsUnder returns every string value of key anywhere in a JSON text.
+func stringsUnder(js, key string) []string {
+	var v any
+	if json.Unmarshal([]byte(js), &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == key {
+					out = append(out, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	sort.Strings(out)
+	return out
 }
 
 // subsetKey is Istio's cluster name for a service port
@@ -269,6 +433,7 @@ func checkAll(ms []manifest) error {
 	var (
 		ses []*networkingv1alpha3.ServiceEntry
 		drs []*networkingv1alpha3.DestinationRule
+		gws []*networkingv1alpha3.Gateway
 		wps []*extensionsv1alpha1.WasmPlugin
 	)
 	for _, m := range ms {
@@ -281,6 +446,8 @@ func checkAll(ms []manifest) error {
 			ses = append(ses, msg)
 		case *networkingv1alpha3.DestinationRule:
 			drs = append(drs, msg)
+		case *networkingv1alpha3.Gateway:
+			gws = append(gws, msg)
 		case *extensionsv1alpha1.WasmPlugin:
 			wps = append(wps, msg)
 		}
@@ -291,6 +458,9 @@ func checkAll(ms []manifest) error {
 	}
 	for i, wp := range wps {
 		if err := checkWasmPlugin(wp, clusters); err != nil {
+			return fmt.Errorf("WasmPlugin %d: %w", i, err)
+		}
+		if err := checkPlacement(wp, gws); err != nil {
 			return fmt.Errorf("WasmPlugin %d: %w", i, err)
 		}
 	}
@@ -319,8 +489,56 @@ func TestManifests(t *testing.T) {
 			}
 		})
 	}
-	if kinds["WasmPlugin"] < 3 || kinds["ServiceEntry"] != 1 || kinds["DestinationRule"] != 1 {
-		t.Errorf("kinds = %v; want 3 WasmPlugins (api_key, basic, mixed), a ServiceEntry and a DestinationRule", kinds)
+	if kinds["WasmPlugin"] < 5 || kinds["ServiceEntry"] != 1 || kinds["DestinationRule"] != 1 || kinds["Gateway"] != 1 {
+		t.Errorf("kinds = %v; want 5 WasmPlugins (api_key, basic, jwt, mtls, mixed), a ServiceEntry, a DestinationRule and a Gateway", kinds)
+	}
+}
+
+// TestWasmPluginExamples checks that each example configures what its
+// file name and the Deploy guide promise, in the JSON the plugin receives.
+func TestWasmPluginExamples(t *testing.T) {
+	configs := map[string]string{}
+	for _, m := range loadManifests(t) {
+		if m.Kind != "WasmPlugin" {
+			continue
+		}
+		msg, err := decodeSpec(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := pluginConfigJSON(msg.(*extensionsv1alpha1.WasmPlugin).GetPluginConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		configs[m.file] = js
+	}
+	want := map[string][]string{
+		// Keys from the IdP's JWKS through the ServiceEntry's cluster.
+		"wasmplugin-jwt.yaml": {`"remote_jwks":{"cluster":"` + idpCluster + `"`, `"audiences":["https://api.example.com"]`},
+		// Peers by the SPIFFE IDs Istio issues; the sidecar appends XFCC.
+		"wasmplugin-mtls.yaml": {`"spiffe":"spiffe://cluster.local/ns/shop/sa/checkout"`, `"xfcc":"append_forward"`},
+		// mTLS AND (JWT OR API key).
+		"wasmplugin-mixed.yaml": {
+			`"require":{"all":[{"provider":"partners"},{"any":[{"provider":"idp","scopes":["orders.read"]},{"provider":"partner-keys"}]}]}`,
+			`"cluster":"` + idpCluster + `"`, `"xfcc":"sanitize_set"`,
+		},
+	}
+	for file, subs := range want {
+		js, ok := configs[file]
+		if !ok {
+			t.Errorf("%s: no WasmPlugin", file)
+			continue
+		}
+		var canon any
+		if err := json.Unmarshal([]byte(js), &canon); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(canon) // sorted keys
+		for _, sub := range subs {
+			if !strings.Contains(string(b), sub) && !strings.Contains(js, sub) {
+				t.Errorf("%s: pluginConfig lacks %s:\n%s", file, sub, js)
+			}
+		}
 	}
 }
 
@@ -427,8 +645,11 @@ func TestManifestRejects(t *testing.T) {
 		return -1
 	}
 	mixed := find("wasmplugin-mixed.yaml", "WasmPlugin")
+	jwtWP := find("wasmplugin-jwt.yaml", "WasmPlugin")
+	mtlsWP := find("wasmplugin-mtls.yaml", "WasmPlugin")
 	se := find("idp.yaml", "ServiceEntry")
 	dr := find("idp.yaml", "DestinationRule")
+	gw := find("gateway-mtls.yaml", "Gateway")
 	setSpec := func(i int, f func(spec map[string]any)) func([]manifest) {
 		return func(ms []manifest) {
 			var spec map[string]any
@@ -438,6 +659,15 @@ func TestManifestRejects(t *testing.T) {
 		}
 	}
 	pluginConfig := func(spec map[string]any) map[string]any { return spec["pluginConfig"].(map[string]any) }
+	provider := func(spec map[string]any, name string) map[string]any {
+		for _, p := range pluginConfig(spec)["providers"].([]any) {
+			if p := p.(map[string]any); p["name"] == name {
+				return p
+			}
+		}
+		t.Fatalf("no provider %q", name)
+		return nil
+	}
 	tests := []struct {
 		name   string
 		mutate func([]manifest)
@@ -467,6 +697,35 @@ func TestManifestRejects(t *testing.T) {
 			s["trafficPolicy"].(map[string]any)["portLevelSettings"].([]any)[0].(map[string]any)["tls"] = map[string]any{"mode": "DISABLE"}
 		}), "want SIMPLE"},
 		{"DestinationRule for another host", setSpec(dr, func(s map[string]any) { s["host"] = "login.example.com" }), "no ServiceEntry here has that host"},
+		{"JWKS through a cluster no ServiceEntry creates", setSpec(jwtWP, func(s map[string]any) {
+			provider(s, "idp")["jwt"].(map[string]any)["remote_jwks"].(map[string]any)["cluster"] = "outbound|443||login.example.com"
+		}), "which no ServiceEntry here creates"},
+		{"JWKS on another host than the cluster's", setSpec(jwtWP, func(s map[string]any) {
+			provider(s, "idp")["jwt"].(map[string]any)["remote_jwks"].(map[string]any)["uri"] = "https://login.example.com/jwks"
+		}), "must be on the cluster's host idp.example.com"},
+		{"JWKS uri that is not absolute", setSpec(jwtWP, func(s map[string]any) {
+			provider(s, "idp")["jwt"].(map[string]any)["remote_jwks"].(map[string]any)["uri"] = "/realms/main/certs"
+		}), "uri"},
+		{"sidecar trusting XFCC as a gateway writes it", setSpec(mtlsWP, func(s map[string]any) {
+			provider(s, "mesh")["mtls"].(map[string]any)["xfcc"] = "sanitize_set"
+		}), "want append_forward or ignore"},
+		{"sidecar plugin on outbound traffic too", setSpec(mtlsWP, func(s map[string]any) { delete(s, "match") }), "want match mode SERVER"},
+		{"SPIFFE ID Istio does not issue", setSpec(mtlsWP, func(s map[string]any) {
+			provider(s, "mesh")["mtls"].(map[string]any)["allow"].([]any)[0].(map[string]any)["spiffe"] = "spiffe://cluster.local/shop/*"
+		}), "Istio issues spiffe://"},
+		{"SPIFFE ID in a rule Istio does not issue", setSpec(mtlsWP, func(s map[string]any) {
+			rule := pluginConfig(s)["rules"].([]any)[0].(map[string]any)
+			rule["require"].(map[string]any)["peers"].([]any)[0].(map[string]any)["spiffe"] = "spiffe://cluster.local/sa/checkout"
+		}), "Istio issues spiffe://"},
+		{"gateway trusting XFCC as a sidecar writes it", setSpec(mixed, func(s map[string]any) {
+			provider(s, "partners")["mtls"].(map[string]any)["xfcc"] = "append_forward"
+		}), "want sanitize_set or ignore"},
+		{"gateway server not asking for client certificates", setSpec(gw, func(s map[string]any) {
+			s["servers"].([]any)[0].(map[string]any)["tls"].(map[string]any)["mode"] = "SIMPLE"
+		}), "no Gateway here has a MUTUAL or OPTIONAL_MUTUAL server"},
+		{"Gateway for another workload", setSpec(gw, func(s map[string]any) { s["selector"] = map[string]any{"istio": "egressgateway"} }),
+			"no Gateway here has a MUTUAL or OPTIONAL_MUTUAL server"},
+		{"unknown Gateway field", setSpec(gw, func(s map[string]any) { s["server"] = s["servers"] }), `unknown field "server"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
