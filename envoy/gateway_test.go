@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -111,6 +112,27 @@ func localGateway(t *testing.T, file string, clusters map[string]string, certs s
 		t.Fatalf("the plugin rejected envoy/%s's configuration: %v", file, err)
 	}
 	t.Cleanup(g.Close)
+	// Remote keys are fetched when the VMs start; on a loaded machine that
+	// can take longer than a request's max_wait_ms. Wait for a first good
+	// fetch (the cases for an IdP that is down use clusters that refuse).
+	if len(pluginClusters([]byte(sv.GetValue()))) > 0 && idpUp(clusters) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			n := int64(0)
+			for name, v := range g.Host().Metrics() {
+				if strings.HasSuffix(name, ".jwks_fetch.success") {
+					n += v
+				}
+			}
+			if n >= 1 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Workers that did not fetch pick the keys up from shared data on
+		// their next tick (100 ms).
+		time.Sleep(300 * time.Millisecond)
+	}
 
 	var tg target
 	if fc.GetTransportSocket() == nil {
@@ -401,4 +423,17 @@ func nginxEcho(t *testing.T, conf string) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, body)
 	})
+}
+
+// idpUp reports whether every cluster answers TCP connections.
+func idpUp(clusters map[string]string) bool {
+	for _, u := range clusters {
+		host := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+		c, err := net.DialTimeout("tcp", host, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+	}
+	return true
 }
