@@ -6,6 +6,7 @@ CONFIG    ?= testdata/configs/example.json
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 4s
 BENCHTIME ?= 1s
+BENCHCOUNT ?= 5
 # Tool versions, pinned.
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
 
@@ -45,7 +46,7 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 bench: build
-	WASM_AUTHN_MODULE=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 1 ./bench/ | tee build/bench.txt
+	WASM_AUTHN_MODULE=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench/ | tee build/bench.txt
 	$(GO) run ./bench/report < build/bench.txt
 
 run: build

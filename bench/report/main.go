@@ -1,6 +1,7 @@
 // Command report turns `go test -bench` output for package bench into a
-// Markdown table: each request benchmark with its time and its ratio to the
-// pass-through floor measured in the same run.
+// Markdown table: each request benchmark with its median time over the
+// run's repetitions and its ratio to the pass-through floor measured in the
+// same run.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -21,7 +23,10 @@ type result struct {
 }
 
 func main() {
+	// With -count N a benchmark appears N times: keep its median, which
+	// a noisy neighbour moves least.
 	var rs []result
+	samples := map[string][]result{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		m := line.FindStringSubmatch(sc.Text())
@@ -29,7 +34,16 @@ func main() {
 			continue
 		}
 		ns, _ := strconv.ParseFloat(m[3], 64)
-		rs = append(rs, result{name: strings.TrimPrefix(m[1], "Benchmark"), ns: ns, extra: strings.TrimSpace(m[4])})
+		r := result{name: strings.TrimPrefix(m[1], "Benchmark"), ns: ns, extra: strings.TrimSpace(m[4])}
+		if _, seen := samples[r.name]; !seen {
+			rs = append(rs, r)
+		}
+		samples[r.name] = append(samples[r.name], r)
+	}
+	for i, r := range rs {
+		s := samples[r.name]
+		sort.Slice(s, func(a, b int) bool { return s[a].ns < s[b].ns })
+		rs[i] = s[len(s)/2]
 	}
 	byName := map[string]float64{}
 	for _, r := range rs {
