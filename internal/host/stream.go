@@ -693,28 +693,7 @@ func (s *Stream) resetByPlugin() {
 // callback, a stopped data frame or trailers) until proxy_continue_stream or a local reply
 // releases it, or ctx is done. Callout responses arrive on other goroutines meanwhile.
 func (s *Stream) Wait(ctx context.Context) error {
-	for {
-		s.vm.mu.Lock()
-		if s.reset {
-			s.vm.mu.Unlock()
-			return ErrStreamReset
-		}
-		if !s.pausedLocked() {
-			s.vm.mu.Unlock()
-			return nil
-		}
-		if s.in.failed != failNone {
-			s.vm.mu.Unlock()
-			return ErrVMFailed
-		}
-		ch := s.vm.changed
-		s.vm.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return s.waitUntil(ctx, func() bool { return !s.pausedLocked() })
 }
 
 func (s *Stream) pausedLocked() bool {
