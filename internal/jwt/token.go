@@ -90,10 +90,31 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 }
 
 func (hd *header) read(h gjson.Result, algs map[string]*algorithm) Failure {
-	if h.Get("enc").Exists() {
+	// One pass over the members (duplicates were refused before), then the
+	// checks in their fixed order.
+	var enc, alg, b64, crit, cty, kid, typ gjson.Result
+	h.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "enc":
+			enc = v
+		case "alg":
+			alg = v
+		case "b64":
+			b64 = v
+		case "crit":
+			crit = v
+		case "cty":
+			cty = v
+		case "kid":
+			kid = v
+		case "typ":
+			typ = v
+		}
+		return true
+	})
+	if enc.Exists() {
 		return FailJWE
 	}
-	alg := h.Get("alg")
 	if alg.Type != gjson.String {
 		return FailMalformed
 	}
@@ -105,18 +126,18 @@ func (hd *header) read(h gjson.Result, algs map[string]*algorithm) Failure {
 		return FailAlgNotAllowed
 	}
 	hd.alg = a
-	if b := h.Get("b64"); b.Exists() {
-		if !b.IsBool() {
+	if b64.Exists() {
+		if !b64.IsBool() {
 			return FailMalformed
 		}
-		if !b.Bool() {
+		if !b64.Bool() {
 			return FailB64
 		}
 	}
-	if h.Get("crit").Exists() {
+	if crit.Exists() {
 		return FailCrit
 	}
-	if cty := h.Get("cty"); cty.Exists() {
+	if cty.Exists() {
 		if cty.Type != gjson.String {
 			return FailMalformed
 		}
@@ -124,13 +145,13 @@ func (hd *header) read(h gjson.Result, algs map[string]*algorithm) Failure {
 			return FailNestedJWT
 		}
 	}
-	if kid := h.Get("kid"); kid.Exists() {
+	if kid.Exists() {
 		if kid.Type != gjson.String {
 			return FailMalformed
 		}
 		hd.kid, hd.hasKID = kid.Str, true
 	}
-	if typ := h.Get("typ"); typ.Exists() {
+	if typ.Exists() {
 		if typ.Type != gjson.String {
 			return FailMalformed
 		}
