@@ -42,10 +42,12 @@ func strictObject(data []byte) (gjson.Result, jsonStatus) {
 	return r, jsonOK
 }
 
-// checkNames is checkMembers over the raw bytes of a JSON text that
-// gjson.ValidBytes accepted: one pass, no allocation but for names that
-// hold escapes. gjson's ForEach, which checkMembers uses, costs far more in
-// Wasm (13 µs against about 1 µs for a 113-byte claim set).
+// checkNames checks, in one pass over the raw bytes of a JSON text that
+// gjson.ValidBytes accepted, that no object repeats a member name (names
+// with escapes are compared decoded) and that nesting stays within
+// maxJSONDepth. Walking gjson's ForEach instead made strictObject cost
+// about 13 µs for a 113-byte claim set in Wasm; this pass brings it to
+// about 5 µs. The test file keeps that ForEach version as the reference.
 func checkNames(data []byte) jsonStatus {
 	type frame struct {
 		object bool
