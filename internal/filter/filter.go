@@ -412,6 +412,11 @@ func (s *stream) deny(e *authn.Error, challenges []string, rule string) abi.Acti
 	}
 	abi.Log(abi.LogDebug, msg)
 	body, _ := json.Marshal(errorBody{Error: e.ErrorCode(), Description: e.Description})
+	if len(challenges) == 0 && e.Challenge != "" {
+		// A 401 must carry a challenge (RFC 9110 §15.5.2), e.g. a request
+		// denied when its wait for keys ran out.
+		challenges = []string{e.Challenge}
+	}
 	headers := []abi.Header{{Key: "content-type", Value: "application/json"}, {Key: "cache-control", Value: "no-store"}}
 	for _, c := range challenges {
 		headers = append(headers, abi.Header{Key: "www-authenticate", Value: c})

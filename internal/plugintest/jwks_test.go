@@ -234,3 +234,27 @@ func TestRemoteJWKSSharedAcrossWorkers(t *testing.T) {
 		t.Fatalf("JWKS fetched %d times for the refresh; want once for both VMs", got-start)
 	}
 }
+
+// A request that waits for keys until max_wait_ms runs out is refused with
+// 401 invalid_token and its Bearer challenge.
+func TestRemoteJWKSWaitRunsOut(t *testing.T) {
+	d := newIdP(t)
+	d.set(jwksOf(t, ""), 200, 2*time.Second) // slower than max_wait_ms, faster than the timeout
+	e := startRemote(t, d, `"remote_jwks":{"cluster":"outbound|443||idp.test","uri":"https://idp.test/keys/jwks.json","timeout_ms":5000,"max_wait_ms":300}`, 1, nil)
+	done := make(chan Result, 1)
+	go func() { done <- e.Do(Get("api.test", "/x", bearer(token(t, "RS256", nil, nil)))) }()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case r := <-done:
+			if r.Status() != 401 || !strings.Contains(challengeOf(r), `error="invalid_token"`) {
+				t.Fatalf("status %d, challenge %q; want 401 invalid_token", r.Status(), challengeOf(r))
+			}
+			return
+		case <-deadline:
+			t.Fatal("the paused request was never answered")
+		case <-time.After(50 * time.Millisecond):
+			e.VM(0).Tick() // the deadline is checked on ticks
+		}
+	}
+}
