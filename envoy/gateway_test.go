@@ -124,8 +124,17 @@ func localGateway(t *testing.T, file string, clusters map[string]string, certs s
 					n += v
 				}
 			}
-			if n >= 1 || time.Now().After(deadline) {
+			if n >= 1 {
 				break
+			}
+			if time.Now().After(deadline) {
+				var lines []string
+				for _, l := range g.Host().Logs() {
+					if l.Level >= host.LogWarn {
+						lines = append(lines, l.String())
+					}
+				}
+				t.Fatalf("envoy/%s: no key fetch succeeded in 30 s; plugin logs:\n%s", file, strings.Join(lines, "\n"))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -77,8 +77,14 @@ func (rk *remoteKeys) takeLock(now time.Time, ttl time.Duration) bool {
 
 // fetch dispatches the store's next fetch if it needs one.
 func (r *root) fetch(rk *remoteKeys, now time.Time, locked bool) {
-	if rk.token != 0 || !rk.store.NeedFetch(now) {
+	// NeedFetch is false while a call is in flight, until twice its
+	// timeout: a response that never came must not block fetching forever.
+	if !rk.store.NeedFetch(now) {
 		return
+	}
+	if rk.token != 0 {
+		delete(r.callouts, rk.token)
+		rk.token = 0
 	}
 	f := rk.store.Target()
 	// The lock outlives the call (and its response's delivery) with room

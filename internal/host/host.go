@@ -205,16 +205,31 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	for i := 0; i < cfg.Workers; i++ {
-		vm := &VM{host: h, index: i, changed: make(chan struct{})}
-		in, err := h.startInstance(vm, i)
+		vm, err := h.startWorker(i)
 		if err != nil {
 			h.Close()
-			return nil, fmt.Errorf("host: worker VM %d: %w", i, err)
+			return nil, err
 		}
-		vm.inst = in
 		h.vms = append(h.vms, vm)
 	}
 	return h, nil
+}
+
+// startWorker starts worker VM i. The VM's lock is held from instantiation
+// until the instance is installed, so that a callout dispatched during
+// start-up (e.g. a key fetch in proxy_on_configure) whose response comes
+// back before start-up ends is delivered once the VM is ready, as Envoy
+// defers a re-entrant response, instead of being dropped.
+func (h *Host) startWorker(i int) (*VM, error) {
+	vm := &VM{host: h, index: i, changed: make(chan struct{})}
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	in, err := h.startInstance(vm, i)
+	if err != nil {
+		return nil, fmt.Errorf("host: worker VM %d: %w", i, err)
+	}
+	vm.inst = in
+	return vm, nil
 }
 
 // AddWorker starts one more worker VM from the already compiled module, as
@@ -223,13 +238,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 // proxy_on_configure. It is not safe to call concurrently with other
 // methods that list the VMs.
 func (h *Host) AddWorker() (*VM, error) {
-	i := len(h.vms)
-	vm := &VM{host: h, index: i, changed: make(chan struct{})}
-	in, err := h.startInstance(vm, i)
+	vm, err := h.startWorker(len(h.vms))
 	if err != nil {
-		return nil, fmt.Errorf("host: worker VM %d: %w", i, err)
+		return nil, err
 	}
-	vm.inst = in
 	h.vms = append(h.vms, vm)
 	return vm, nil
 }
