@@ -123,6 +123,13 @@ func cutBasic(v string) (string, bool) {
 // and must not be empty; the password may contain colons; both must be
 // valid UTF-8 without control characters.
 func Decode(token string) (user, pass string, err *authn.Error) {
+	// Go's decoder skips CR and LF even in strict mode: accept only the
+	// base64 alphabet, so that one credential has one spelling.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid base64")
+		}
+	}
 	raw, e := base64.StdEncoding.Strict().DecodeString(token)
 	if e != nil || token == "" {
 		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid base64")

@@ -48,6 +48,8 @@ func TestDecode(t *testing.T) {
 		{"control char", b64("alice:se\ncret"), "", "", false},
 		{"NUL", b64("alice\x00:x"), "", "", false},
 		{"empty", "", "", "", false},
+		{"CR inside (Go's decoder would skip it)", "X006\r", "", "", false},
+		{"LF inside", b64("alice:pw")[:4] + "\n" + b64("alice:pw")[4:], "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
