@@ -94,7 +94,18 @@ func proxyOnHTTPCallResponse(id, token, numHeaders, bodySize, numTrailers uint32
 // streamCall runs f for stream id, failing the stream closed on a panic.
 func streamCall(name string, id uint32, f func(Stream) Action) (action Action) {
 	st, ok := streams[id]
-	if !ok || st.failed {
+	if !ok {
+		// A stream the plugin never created (no root for it): its request
+		// was never judged, so it must not pass. Later callbacks of a
+		// stream already answered pass through.
+		if name == "proxy_on_request_headers" {
+			Log(LogCritical, "wasm-authn: a request arrived on a stream without a plugin context")
+			failClosed()
+			return Pause
+		}
+		return Continue
+	}
+	if st.failed {
 		return Continue
 	}
 	defer func() {
@@ -102,13 +113,18 @@ func streamCall(name string, id uint32, f func(Stream) Action) (action Action) {
 			st.failed = true
 			// The stream's own state is unknown: answer it here, with no
 			// detail, and stop it.
-			_ = SendLocalResponse(500, "wasm_authn_internal_error",
-				[]byte(`{"error":"internal_error","error_description":"the authentication filter failed"}`),
-				[]Header{{"content-type", "application/json"}}, -1)
+			failClosed()
 			action = Pause
 		}
 	}()
 	return f(st.s)
+}
+
+// failClosed answers the current stream with a 500 without detail.
+func failClosed() {
+	_ = SendLocalResponse(500, "wasm_authn_internal_error",
+		[]byte(`{"error":"internal_error","error_description":"the authentication filter failed"}`),
+		[]Header{{"content-type", "application/json"}}, -1)
 }
 
 //go:wasmexport proxy_on_request_headers

@@ -55,13 +55,14 @@ func (r *root) OnConfigure(size int) bool {
 		warnings []string
 		err      error
 	)
-	// Compiling makes no host call, so collection may run automatically;
-	// a large configuration's garbage would otherwise stay in linear memory.
 	plugin := "default"
 	if b, err := abi.GetProperty("plugin_name"); err == nil && len(b) > 0 {
 		plugin = string(b)
 	}
 	env := config.Env{Peer: hostPeer, Shared: hostShared{}, SharedPrefix: "wasm-authn/" + plugin + "/"}
+	// Compiling makes no host call that returns memory, so collection may
+	// run automatically; a large configuration's garbage would otherwise
+	// stay in linear memory, which never shrinks.
 	abi.WithGC(func() { p, warnings, err = config.LoadWith(data, env) })
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -181,19 +182,7 @@ func (r *root) NewStream(id uint32) abi.Stream {
 }
 
 // testPanic is nil except in test builds (panic_hook.go).
-var testPanic func(headerLister)
-
-type headerLister interface{ list() []string }
-
-type headerNames []authn.Header
-
-func (h headerNames) list() []string {
-	out := make([]string, len(h))
-	for i, x := range h {
-		out[i] = x.Key
-	}
-	return out
-}
+var testPanic func(*authn.Request)
 
 // stream is the context of one HTTP stream.
 type stream struct {
@@ -253,7 +242,7 @@ func (s *stream) judge(now time.Time) abi.Action {
 		req.Headers = append(req.Headers, authn.Header{Key: h.Key, Value: h.Value})
 	}
 	if testPanic != nil {
-		testPanic(headerNames(req.Headers))
+		testPanic(req)
 	}
 	// Identity headers sent by the client are removed first, whatever the
 	// outcome, so they can never be spoofed.
