@@ -3,9 +3,12 @@ package jwt
 import (
 	"crypto"
 	"crypto/elliptic"
+	"crypto/rsa"
 	_ "crypto/sha256" // SHA-256 for RS256, PS256, ES256, HS256
 	_ "crypto/sha512" // SHA-384 and SHA-512
 	"slices"
+
+	gjwt "github.com/golang-jwt/jwt/v5"
 )
 
 // KeyType is the kind of key an algorithm needs (RFC 7517 §4.1 "kty").
@@ -41,22 +44,35 @@ type algorithm struct {
 	sigLen int
 	// minSecret is the minimum HMAC key length (RFC 7518 §3.2).
 	minSecret int
+	// method is golang-jwt's implementation of the algorithm, which checks
+	// signatures in Wasm.
+	method gjwt.SigningMethod
+}
+
+// strictPSS is golang-jwt's RSASSA-PSS method for h, but with the salt as
+// long as the hash output when verifying, as RFC 7518 §3.5 requires
+// (golang-jwt's own PS* methods accept any salt length).
+func strictPSS(m *gjwt.SigningMethodRSAPSS) *gjwt.SigningMethodRSAPSS {
+	return &gjwt.SigningMethodRSAPSS{
+		SigningMethodRSA: m.SigningMethodRSA,
+		Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash},
+	}
 }
 
 var algorithms = map[string]*algorithm{
-	"RS256": {name: "RS256", key: KeyRSA, hash: crypto.SHA256},
-	"RS384": {name: "RS384", key: KeyRSA, hash: crypto.SHA384},
-	"RS512": {name: "RS512", key: KeyRSA, hash: crypto.SHA512},
-	"PS256": {name: "PS256", key: KeyRSA, hash: crypto.SHA256, pss: true},
-	"PS384": {name: "PS384", key: KeyRSA, hash: crypto.SHA384, pss: true},
-	"PS512": {name: "PS512", key: KeyRSA, hash: crypto.SHA512, pss: true},
-	"ES256": {name: "ES256", key: KeyEC, hash: crypto.SHA256, curve: elliptic.P256(), sigLen: 64},
-	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96},
-	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132},
-	"EdDSA": {name: "EdDSA", key: KeyOKP, sigLen: 64},
-	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32},
-	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48},
-	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64},
+	"RS256": {name: "RS256", key: KeyRSA, hash: crypto.SHA256, method: gjwt.SigningMethodRS256},
+	"RS384": {name: "RS384", key: KeyRSA, hash: crypto.SHA384, method: gjwt.SigningMethodRS384},
+	"RS512": {name: "RS512", key: KeyRSA, hash: crypto.SHA512, method: gjwt.SigningMethodRS512},
+	"PS256": {name: "PS256", key: KeyRSA, hash: crypto.SHA256, pss: true, method: strictPSS(gjwt.SigningMethodPS256)},
+	"PS384": {name: "PS384", key: KeyRSA, hash: crypto.SHA384, pss: true, method: strictPSS(gjwt.SigningMethodPS384)},
+	"PS512": {name: "PS512", key: KeyRSA, hash: crypto.SHA512, pss: true, method: strictPSS(gjwt.SigningMethodPS512)},
+	"ES256": {name: "ES256", key: KeyEC, hash: crypto.SHA256, curve: elliptic.P256(), sigLen: 64, method: gjwt.SigningMethodES256},
+	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96, method: gjwt.SigningMethodES384},
+	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132, method: gjwt.SigningMethodES512},
+	"EdDSA": {name: "EdDSA", key: KeyOKP, sigLen: 64, method: gjwt.SigningMethodEdDSA},
+	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32, method: gjwt.SigningMethodHS256},
+	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48, method: gjwt.SigningMethodHS384},
+	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64, method: gjwt.SigningMethodHS512},
 }
 
 // DefaultAlgorithms is the allow-list of a provider that configures none:

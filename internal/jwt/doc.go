@@ -24,7 +24,7 @@
 //  4. Signature: size checks (ECDSA raw R||S of the curve's size with r
 //     and s in [1, n-1]; RSA of the modulus size, modulus ≥ 2048 bits by
 //     default), then the host's SignatureVerifier if it handles the
-//     algorithm, else Go's crypto in Wasm. A host "invalid" is final.
+//     algorithm, else golang-jwt's signing method in Wasm. A host "invalid" is final.
 //  5. Claims, parsed once (strict JSON, no duplicates) into *Claims and
 //     checked in order: typ, iss, aud, exp, nbf, iat, lifetime, claim
 //     matchers. The same parse feeds rule constraints and the headers sent
@@ -33,10 +33,14 @@
 // Every rejection is a Failure with a fixed authn.Reason, HTTP status and
 // RFC 6750 error code; descriptions never echo the token.
 //
-// # Why no JOSE library on the request path
+// # JOSE library: golang-jwt v5, for the signature step
 //
-// We evaluated go-jose v4.1.9, golang-jwt v5.3.1 and jwx v3.4.0 on three
-// counts, and verify with Go's crypto packages directly instead:
+// We compared go-jose v4.1.9, golang-jwt v5.3.1 and jwx v3.4.0 on their
+// security record, the size they add to a Wasm module, and speed, and
+// chose golang-jwt. Its SigningMethod values (RS*, PS*, ES*, EdDSA, HS*)
+// verify a signature given the signing input, the signature and a key, so
+// they slot into this package's own order of checks; its token parser
+// (jwt.Parse and friends) is not used.
 //
 // Size. A wasip1 c-shared module that verifies RS256/PS256/ES256/EdDSA/
 // HS256 and parses a PEM key (crypto/*, crypto/x509, encoding/json) is
@@ -44,47 +48,56 @@
 // Doing the same through each library instead, measured the same way
 // (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, Go 1.26.8):
 //
-//	crypto/* only (this package's approach)  5,448,049 bytes
+//	crypto/* only                            5,448,049 bytes
 //	golang-jwt v5.3.1                        5,811,067 (+363 KB)
 //	go-jose v4.1.9 (+ JWKS parsing)          6,499,670 (+1,052 KB)
 //	jwx v3.4.0 (+ JWKS parsing)              8,990,410 (+3,542 KB)
 //
-// Every VM of every Envoy worker loads the module, so size is memory and
-// start-up time times the worker count.
+// In the plugin, golang-jwt's signing methods added 128,805 bytes
+// (8,033,760 -> 8,162,565, unstripped). Every VM of every Envoy worker
+// loads the module, so size is memory and start-up time times the worker
+// count. The cost worth knowing: golang-jwt imports crypto/x509, whose os
+// dependency makes the module import WASI path_filestat_get, which hosts
+// before proxy-wasm-cpp-host PR #533 (Envoy < 1.39) lack; those were
+// unsupported already (see the README).
 //
 // Speed. All three wrap the same crypto/rsa, crypto/ecdsa and
 // crypto/ed25519 calls, so the signature check dominates and they differ
-// only in parsing: natively, on this machine's noisy two cores, each full
-// RS256 verification took 40-130 µs and ES256 70-220 µs with overlapping
-// ranges across runs, while allocations per verification were 58
-// (crypto/* plus encoding/json), 67 (golang-jwt), 105 (jwx) and 114
-// (go-jose). In Wasm the difference that matters is the host's native
-// verify_signature, which none of the libraries can call: they verify
-// internally, given a key.
+// in parsing. go-jose and jwx verify only through their own parse of the
+// whole token, which would be a second parse of attacker input next to the
+// strict one below, with more allocations per verification (natively: 58
+// for crypto/* plus encoding/json, 67 golang-jwt, 105 jwx, 114 go-jose).
+// golang-jwt's signing methods need no parse at all, and leave room for
+// the host's native verify_signature, which no library can call. In Wasm,
+// HS256's signature step went from 11.1 to 12.5 µs with golang-jwt (it
+// converts the input to a string and back) and RS256's stayed at about
+// 250-270 µs, within run-to-run noise.
 //
 // Security record. Each library has had denial-of-service advisories in
 // token parsing (go-jose CVE-2025-27144 and golang-jwt CVE-2025-30204:
 // strings.Split on attacker-controlled dots; jwx CVE-2024-21664: a nil
 // dereference in jws.Parse) and in JWE (go-jose CVE-2024-28180, jwx
-// CVE-2023-49290). None of their JOSE-level policies match what this
-// provider must enforce: go-jose accepts "b64": false when it is listed in
-// "crit"; golang-jwt verifies PS* with any salt length and leaves key-type
-// checks to the caller's key function; all three resolve duplicate JSON
-// members silently (last one wins). We would have wrapped any of them in
-// the same checks, and parsed the header twice (differential parsing).
+// CVE-2023-49290). golang-jwt's was in the parser this package does not
+// call. None of their JOSE-level policies match what this provider must
+// enforce: go-jose accepts "b64": false when it is listed in "crit";
+// golang-jwt verifies PS* with any salt length and leaves key-type checks
+// to the caller's key function; all three resolve duplicate JSON members
+// silently (last one wins). So the checks stay here, around the library:
+// PS* uses golang-jwt's method with the salt fixed to the hash size
+// (strictPSS, RFC 7518 §3.5); the key's type and curve are matched to the
+// algorithm when it is chosen; ECDSA signatures are checked for size and
+// for r, s in [1, n-1] before the library sees them.
 //
-// So the request path is a small compact-JWS parser (no splitting: one pass
-// that counts dots, so a token of dots costs nothing), gjson for every JSON
-// read (after a strict validation pass that rejects duplicate members at
-// any depth, so gjson cannot read a value another parser would not), and
-// crypto/* for the primitives. DER public keys (PEM configuration, and
+// The rest of the request path is a small compact-JWS parser (no
+// splitting: one pass that counts dots, so a token of dots costs nothing),
+// gjson for every JSON read (after a strict validation pass that rejects
+// duplicate members at any depth, so gjson cannot read a value another
+// parser would not). golang-jwt has no JWK support; JWKs are parsed here,
+// strictly (ParseJWKS), and checked against go-jose's JWK parser as an
+// independent oracle in the tests. DER public keys (PEM configuration, and
 // Key.SPKI for the host) are read and written with
-// golang.org/x/crypto/cryptobyte rather than crypto/x509, which would bring
-// in package net: that saves 470 KB. In all, this package adds 2.18 MB to
-// the plugin module (5,051,609 -> 7,235,193 bytes, unstripped, -trimpath),
-// nearly all of it Go's RSA, ECDSA (P-256/384/521) and Ed25519 code. The
-// libraries keep a role in tests: golang-jwt signs the test tokens,
-// independently of this package, and crypto/x509 checks the DER code.
+// golang.org/x/crypto/cryptobyte. golang-jwt also signs the test tokens,
+// through its own API, and go-jose signs the DPoP proofs in tests.
 //
 // # Cost
 //

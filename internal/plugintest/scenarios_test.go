@@ -238,7 +238,7 @@ func runCore(t *testing.T, host requester) {
 
 // The core scenarios through the real .wasm in the Envoy-faithful host,
 // with two worker VMs. Profile: envoy-1.39+, the only supported one (see
-// TestEnvoy133CollectionFailsVM).
+// TestEnvoy133ModuleFailsToLoad).
 func TestCoreScenariosEnvoyHost(t *testing.T) {
 	for _, p := range Profiles[:1] {
 		t.Run(p.Name, func(t *testing.T) {

@@ -1,0 +1,71 @@
+package jwt
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkSteps times each step of a verification separately.
+func BenchmarkSteps(b *testing.B) {
+	for _, alg := range []string{"RS256", "HS256"} {
+		p := newProvider(b, func(o *Options) {
+			if alg[0] == 'H' {
+				sk, _ := NewSecretKey(testSecret)
+				o.Keys, o.Algorithms = NewKeySet(sk), []string{alg}
+			}
+			o.ClaimHeaders = []ClaimHeader{{Path: mustPath(b, "sub"), Header: "x-sub"}}
+		})
+		tok := token(b, alg, claims("scope", "read write"))
+		req := bearer(tok)
+		u, _ := parseUnsafe(tok, p.v.algs)
+		set, _ := p.store.Keys()
+		keys, _ := set.candidates(u.alg, u.kid, u.hasKID)
+		c, _ := parseClaims(u.payload)
+		now := time.Now()
+		b.Run(alg+"/extract", func(b *testing.B) {
+			for b.Loop() {
+				p.extract(req)
+			}
+		})
+		b.Run(alg+"/parseUnsafe", func(b *testing.B) {
+			for b.Loop() {
+				parseUnsafe(tok, p.v.algs)
+			}
+		})
+		b.Run(alg+"/candidates", func(b *testing.B) {
+			for b.Loop() {
+				set.candidates(u.alg, u.kid, u.hasKID)
+			}
+		})
+		b.Run(alg+"/signature", func(b *testing.B) {
+			for b.Loop() {
+				verifySignature(u.alg, keys[0], u.input, u.sig, nil)
+			}
+		})
+		b.Run(alg+"/parseClaims", func(b *testing.B) {
+			for b.Loop() {
+				parseClaims(u.payload)
+			}
+		})
+		b.Run(alg+"/checkClaims", func(b *testing.B) {
+			for b.Loop() {
+				p.v.checkClaims(c, &u.header, now)
+			}
+		})
+		b.Run(alg+"/identityHeaders", func(b *testing.B) {
+			for b.Loop() {
+				p.identityHeaders(c)
+			}
+		})
+		b.Run(alg+"/verify", func(b *testing.B) {
+			for b.Loop() {
+				p.v.verify(tok, now, set, nil)
+			}
+		})
+		b.Run(alg+"/Authenticate", func(b *testing.B) {
+			for b.Loop() {
+				p.Authenticate(req)
+			}
+		})
+	}
+}
