@@ -11,7 +11,7 @@ import (
 // per run, so that full verifications report their overhead as a ratio.
 var floors = map[string]float64{}
 
-func primitive(b *testing.B, alg string) (a *algorithm, k *Key, input, sig []byte) {
+func primitive(b *testing.B, alg string) (a *algorithm, k *Key, input string, sig []byte) {
 	b.Helper()
 	p := newProvider(b, func(o *Options) {
 		if alg[0] == 'H' {

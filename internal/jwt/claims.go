@@ -1,10 +1,13 @@
 package jwt
 
 import (
+	"bytes"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -54,61 +57,60 @@ const maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
 // JSON object, and with FailClaimType for a registered claim of the wrong
 // JSON type.
 func parseClaims(payload []byte) (*Claims, Failure) {
-	doc, st := strictObject(payload)
+	// One pass validates the payload and lists its members, instead of one
+	// scan of the payload per registered claim: in Wasm the scans are a
+	// large part of a token's cost.
+	var buf [16]member
+	members, st := scanObject(payload, buf[:0])
 	switch st {
 	case jsonDuplicate:
 		return nil, FailDuplicateKey
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	c := &Claims{raw: payload, doc: doc}
+	c := &Claims{raw: payload, doc: gjson.Parse(view(payload))}
 	ok := true
-	str := func(v gjson.Result, dst *string) {
-		if v.Type != gjson.String {
-			ok = false
-		}
-		*dst = v.Str
-	}
-	date := func(v gjson.Result, dst *time.Time) {
-		t, good := numericDate(v)
+	str := func(raw []byte, dst *string) {
+		v, good := jsonString(raw)
 		ok = ok && good
+		*dst = v
+	}
+	date := func(raw []byte, dst *time.Time) {
+		f, good := jsonNumber(raw)
+		t, good2 := numericDateOf(f)
+		ok = ok && good && good2
 		*dst = t
 	}
-	var scp gjson.Result
-	// One pass over the members (duplicates were refused above) instead of
-	// one scan of the payload per registered claim: in Wasm the scans are
-	// a large part of a token's cost.
-	doc.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var scp []byte
+	for _, m := range members {
+		switch string(m.name) {
 		case "iss":
-			str(v, &c.Issuer)
+			str(m.value, &c.Issuer)
 		case "sub":
-			str(v, &c.Subject)
+			str(m.value, &c.Subject)
 		case "acr":
-			str(v, &c.ACR)
+			str(m.value, &c.ACR)
 		case "exp":
-			date(v, &c.Expiry)
+			date(m.value, &c.Expiry)
 		case "nbf":
-			date(v, &c.NotBefore)
+			date(m.value, &c.NotBefore)
 		case "iat":
-			date(v, &c.IssuedAt)
+			date(m.value, &c.IssuedAt)
 		case "auth_time":
-			date(v, &c.AuthTime)
+			date(m.value, &c.AuthTime)
 		case "aud":
-			list, good := stringOrList(v, false)
+			list, good := stringOrList(m.value, false)
 			ok = ok && good
 			c.Audience = list
 		case "scope":
-			if v.Type != gjson.String {
-				ok = false
-			}
-			c.Scopes = append(strings.Fields(v.Str), c.Scopes...)
+			v, good := jsonString(m.value)
+			ok = ok && good
+			c.Scopes = append(strings.Fields(v), c.Scopes...)
 		case "scp":
-			scp = v
+			scp = m.value
 		}
-		return true
-	})
-	if scp.Exists() {
+	}
+	if scp != nil {
 		list, good := stringOrList(scp, true)
 		ok = ok && good
 		c.Scopes = append(c.Scopes, list...)
@@ -119,37 +121,76 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	return c, FailNone
 }
 
-// stringOrList reads a string or an array of strings; split splits a
-// string at spaces.
-func stringOrList(v gjson.Result, split bool) ([]string, bool) {
-	switch {
-	case v.Type == gjson.String && split:
-		return strings.Fields(v.Str), true
-	case v.Type == gjson.String:
-		return []string{v.Str}, true
-	case v.IsArray():
-		var out []string
-		ok := true
-		v.ForEach(func(_, e gjson.Result) bool {
-			if e.Type != gjson.String {
-				ok = false
-				return false
-			}
-			out = append(out, e.Str)
-			return true
-		})
-		return out, ok
+// jsonString reads raw, a valid JSON value, as a string. Without escapes
+// the string shares raw's memory (see view).
+func jsonString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
 	}
-	return nil, false
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return view(raw[1 : len(raw)-1]), true
+	}
+	return gjson.ParseBytes(raw).Str, true
+}
+
+// view returns b's bytes as a string without copying them. It is used only
+// on decoded token segments, which are never written after decoding (see
+// Claims.Raw): a string must not change.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// jsonNumber reads raw, a valid JSON value, as a number.
+func jsonNumber(raw []byte) (float64, bool) {
+	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(view(raw), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
+}
+
+// stringOrList reads raw, a valid JSON value: a string or an array of
+// strings; split splits a string at spaces.
+func stringOrList(raw []byte, split bool) ([]string, bool) {
+	if v, ok := jsonString(raw); ok {
+		if split {
+			return strings.Fields(v), true
+		}
+		return []string{v}, true
+	}
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, false
+	}
+	var out []string
+	ok := true
+	gjson.ParseBytes(raw).ForEach(func(_, e gjson.Result) bool {
+		if e.Type != gjson.String {
+			ok = false
+			return false
+		}
+		out = append(out, e.Str)
+		return true
+	})
+	return out, ok
 }
 
 // numericDate reads an RFC 7519 §2 NumericDate: a JSON number of seconds,
 // possibly fractional.
 func numericDate(v gjson.Result) (time.Time, bool) {
-	if v.Type != gjson.Number || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
+	if v.Type != gjson.Number {
 		return time.Time{}, false
 	}
-	f := min(max(v.Num, 0), maxNumericDate)
+	return numericDateOf(v.Num)
+}
+
+// numericDateOf turns a NumericDate's value into a time, clamped to
+// 1970..9999; NaN and infinities are refused.
+func numericDateOf(f float64) (time.Time, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, false
+	}
+	f = min(max(f, 0), maxNumericDate)
 	sec := math.Floor(f)
 	return time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), true
 }

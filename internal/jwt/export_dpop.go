@@ -61,7 +61,7 @@ func ParseJWSUnsafe(token string) (*UnsafeJWS, Failure) {
 	}
 	return &UnsafeJWS{
 		Alg: u.alg.name, Header: h, Typ: u.typ, HasTyp: u.hasTyp,
-		Payload: u.payload, SigningInput: u.input, Signature: u.sig,
+		Payload: u.payload, SigningInput: []byte(u.input), Signature: u.sig,
 	}, FailNone
 }
 
@@ -121,7 +121,7 @@ func VerifyJWS(alg string, k *Key, signingInput, sig []byte, host SignatureVerif
 	case k == nil || !k.fits(a):
 		return FailNoKey
 	}
-	return verifySignature(a, k, signingInput, sig, host)
+	return verifySignature(a, k, string(signingInput), sig, host)
 }
 
 // NumericDate reads an RFC 7519 §2 NumericDate (a JSON number of seconds,

@@ -71,12 +71,12 @@ func ECDSASignatureToDER(pub *ecdsa.PublicKey, raw []byte) ([]byte, error) {
 
 // verifySignature checks sig over input with k for algorithm a, with the
 // host first when it can (see SignatureVerifier).
-func verifySignature(a *algorithm, k *Key, input, sig []byte, host SignatureVerifier) Failure {
+func verifySignature(a *algorithm, k *Key, input string, sig []byte, host SignatureVerifier) Failure {
 	if !checkSignatureFormat(a, k, sig) {
 		return FailSignatureFormat
 	}
 	if a.key != KeyOct && host != nil {
-		if handled, ok := host.Verify(a.name, k, input, sig); handled {
+		if handled, ok := host.Verify(a.name, k, []byte(input), sig); handled {
 			if ok {
 				return FailNone
 			}
@@ -92,10 +92,10 @@ func verifySignature(a *algorithm, k *Key, input, sig []byte, host SignatureVeri
 // verifyInWasm checks the signature with golang-jwt's implementation of
 // the algorithm (Go's crypto, compiled to Wasm). The key's type was matched
 // to the algorithm when it was chosen, and the signature's format checked.
-func verifyInWasm(a *algorithm, k *Key, input, sig []byte) bool {
+func verifyInWasm(a *algorithm, k *Key, input string, sig []byte) bool {
 	var key any = k.Public
 	if a.key == KeyOct {
 		key = k.secret
 	}
-	return a.method.Verify(string(input), sig, key) == nil
+	return a.method.Verify(input, sig, key) == nil
 }

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"github.com/tidwall/gjson"
 	"testing"
 	"time"
 )
@@ -69,3 +70,38 @@ func BenchmarkSteps(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkScan(b *testing.B) {
+	p := newProvider(b, nil)
+	tok := token(b, "RS256", claims("scope", "read write"))
+	u, _ := parseUnsafe(tok, p.v.algs)
+	b.Logf("payload %d bytes: %s", len(u.payload), u.payload)
+	b.Run("scanObject", func(b *testing.B) {
+		var buf [16]member
+		for b.Loop() {
+			scanObject(u.payload, buf[:0])
+		}
+	})
+	b.Run("utf8+gjsonValid", func(b *testing.B) {
+		for b.Loop() {
+			gjson.ValidBytes(u.payload)
+		}
+	})
+	b.Run("b64decode", func(b *testing.B) {
+		for b.Loop() {
+			b64url.DecodeString(tok[:len(tok)/2])
+		}
+	})
+	b.Run("gjsonParseBytes", func(b *testing.B) {
+		for b.Loop() {
+			gjson.ParseBytes(u.payload)
+		}
+	})
+	b.Run("alloc64", func(b *testing.B) {
+		for b.Loop() {
+			sink = make([]byte, 64)
+		}
+	})
+}
+
+var sink []byte

@@ -3,8 +3,7 @@ package jwt
 import (
 	"encoding/base64"
 	"strings"
-
-	"github.com/tidwall/gjson"
+	"unsafe"
 )
 
 // header is what parseUnsafe read from a JWS protected header.
@@ -20,7 +19,7 @@ type header struct {
 type unverified struct {
 	header
 	// input is the JWS signing input: ASCII(header '.' payload), RFC 7515 §5.2.
-	input []byte
+	input string
 	// payload is the decoded JWS payload: claims JSON not yet parsed.
 	payload []byte
 	sig     []byte
@@ -44,18 +43,17 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 	dots := 0
 	first, second := -1, -1
 	for i := 0; i < len(token); i++ {
-		c := token[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		case c == '.':
-			dots++
-			if dots == 1 {
-				first = i
-			} else if dots == 2 {
-				second = i
-			}
-		default:
+		if b64urlChar[token[i]] {
+			continue
+		}
+		if token[i] != '.' {
 			return nil, FailMalformed
+		}
+		dots++
+		if dots == 1 {
+			first = i
+		} else if dots == 2 {
+			second = i
 		}
 	}
 	switch {
@@ -64,98 +62,122 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 	case dots != 2 || first == 0:
 		return nil, FailMalformed
 	}
-	rawHeader, err := b64url.DecodeString(token[:first])
-	if err != nil {
+	// One buffer for the three decoded segments.
+	h, p, sg := token[:first], token[first+1:second], token[second+1:]
+	buf := make([]byte, b64url.DecodedLen(len(h))+b64url.DecodedLen(len(p))+b64url.DecodedLen(len(sg)))
+	rawHeader, ok := decodeSegment(&buf, h)
+	if !ok {
 		return nil, FailMalformed
 	}
-	h, st := strictObject(rawHeader)
+	var members [8]member
+	list, st := scanObject(rawHeader, members[:0])
 	switch st {
 	case jsonDuplicate:
 		return nil, FailDuplicateKey
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	u := &unverified{}
-	if f := u.header.read(h, algs); f != FailNone {
+	u := &unverified{input: token[:second]}
+	if f := u.header.read(list, algs); f != FailNone {
 		return nil, f
 	}
-	if u.payload, err = b64url.DecodeString(token[first+1 : second]); err != nil {
+	if u.payload, ok = decodeSegment(&buf, p); !ok {
 		return nil, FailMalformed
 	}
-	if u.sig, err = b64url.DecodeString(token[second+1:]); err != nil || len(u.sig) == 0 {
+	if u.sig, ok = decodeSegment(&buf, sg); !ok || len(u.sig) == 0 {
 		return nil, FailMalformed
 	}
-	u.input = []byte(token[:second])
 	return u, FailNone
 }
 
-func (hd *header) read(h gjson.Result, algs map[string]*algorithm) Failure {
+// b64urlChar marks the base64url alphabet (RFC 4648 §5).
+var b64urlChar = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()
+
+// decodeSegment decodes the base64url segment seg (unpadded, canonical)
+// into the front of *buf, which it then advances past the result.
+func decodeSegment(buf *[]byte, seg string) ([]byte, bool) {
+	// Decode only reads its source: a view of seg's bytes saves a copy.
+	n, err := b64url.Decode(*buf, unsafe.Slice(unsafe.StringData(seg), len(seg)))
+	if err != nil {
+		return nil, false
+	}
+	out := (*buf)[:n:n]
+	*buf = (*buf)[n:]
+	return out, true
+}
+
+func (hd *header) read(members []member, algs map[string]*algorithm) Failure {
 	// One pass over the members (duplicates were refused before), then the
 	// checks in their fixed order.
-	var enc, alg, b64, crit, cty, kid, typ gjson.Result
-	h.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var enc, alg, b64, crit, cty, kid, typ []byte
+	for _, m := range members {
+		switch string(m.name) {
 		case "enc":
-			enc = v
+			enc = m.value
 		case "alg":
-			alg = v
+			alg = m.value
 		case "b64":
-			b64 = v
+			b64 = m.value
 		case "crit":
-			crit = v
+			crit = m.value
 		case "cty":
-			cty = v
+			cty = m.value
 		case "kid":
-			kid = v
+			kid = m.value
 		case "typ":
-			typ = v
+			typ = m.value
 		}
-		return true
-	})
-	if enc.Exists() {
+	}
+	if enc != nil {
 		return FailJWE
 	}
-	if alg.Type != gjson.String {
+	name, ok := jsonString(alg)
+	if !ok {
 		return FailMalformed
 	}
-	if strings.EqualFold(alg.Str, "none") {
+	if strings.EqualFold(name, "none") {
 		return FailAlgNone
 	}
-	a := algs[alg.Str]
+	a := algs[name]
 	if a == nil {
 		return FailAlgNotAllowed
 	}
 	hd.alg = a
-	if b64.Exists() {
-		if !b64.IsBool() {
+	if b64 != nil {
+		switch string(b64) {
+		case "true":
+		case "false":
+			return FailB64
+		default:
 			return FailMalformed
 		}
-		if !b64.Bool() {
-			return FailB64
-		}
 	}
-	if crit.Exists() {
+	if crit != nil {
 		return FailCrit
 	}
-	if cty.Exists() {
-		if cty.Type != gjson.String {
+	if cty != nil {
+		v, ok := jsonString(cty)
+		if !ok {
 			return FailMalformed
 		}
-		if strings.EqualFold(cty.Str, "JWT") || strings.EqualFold(cty.Str, "application/jwt") {
+		if strings.EqualFold(v, "JWT") || strings.EqualFold(v, "application/jwt") {
 			return FailNestedJWT
 		}
 	}
-	if kid.Exists() {
-		if kid.Type != gjson.String {
+	if kid != nil {
+		if hd.kid, hd.hasKID = jsonString(kid); !hd.hasKID {
 			return FailMalformed
 		}
-		hd.kid, hd.hasKID = kid.Str, true
 	}
-	if typ.Exists() {
-		if typ.Type != gjson.String {
+	if typ != nil {
+		if hd.typ, hd.hasTyp = jsonString(typ); !hd.hasTyp {
 			return FailMalformed
 		}
-		hd.typ, hd.hasTyp = typ.Str, true
 	}
 	return FailNone
 }
