@@ -121,7 +121,7 @@ func BenchmarkPrimitive(b *testing.B) {
 		b.Fatal(err)
 	}
 	verify := mod.ExportedFunction("bench_verify")
-	for i, alg := range []string{"RS256", "ES256", "EdDSA", "HS256"} {
+	for i, alg := range []string{"RS256", "ES256", "EdDSA", "HS256", "HS256_keyed"} {
 		b.Run(alg, func(b *testing.B) {
 			if r, err := verify.Call(ctx, uint64(i)); err != nil || r[0] != 1 {
 				b.Fatalf("verify: %v %v", r, err)

@@ -44,9 +44,11 @@ type algorithm struct {
 	sigLen int
 	// minSecret is the minimum HMAC key length (RFC 7518 §3.2).
 	minSecret int
-	// method is golang-jwt's implementation of the algorithm, which checks
-	// signatures in Wasm.
+	// method is golang-jwt's implementation of an asymmetric algorithm,
+	// which checks signatures in Wasm; HS* use verifyMAC.
 	method gjwt.SigningMethod
+	// macSlot is an HS* algorithm's index in a key's macPools.
+	macSlot int
 }
 
 // strictPSS is golang-jwt's RSASSA-PSS method for h, but with the salt as
@@ -70,9 +72,9 @@ var algorithms = map[string]*algorithm{
 	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96, method: gjwt.SigningMethodES384},
 	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132, method: gjwt.SigningMethodES512},
 	"EdDSA": {name: "EdDSA", key: KeyOKP, sigLen: 64, method: gjwt.SigningMethodEdDSA},
-	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32, method: gjwt.SigningMethodHS256},
-	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48, method: gjwt.SigningMethodHS384},
-	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64, method: gjwt.SigningMethodHS512},
+	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32, macSlot: 0},
+	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48, macSlot: 1},
+	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64, macSlot: 2},
 }
 
 // DefaultAlgorithms is the allow-list of a provider that configures none:

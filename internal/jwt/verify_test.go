@@ -7,9 +7,11 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -397,4 +399,52 @@ func TestECDSASignatureToDER(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The keyed HMAC states verifyMAC reuses never carry one token's input
+// into the next: good and forged tokens interleave, over the three HS*
+// hashes sharing one secret, from several goroutines.
+func TestVerifyMACReuse(t *testing.T) {
+	sk, err := NewSecretKey(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tc struct {
+		a          *algorithm
+		input      string
+		sig, wrong []byte
+	}
+	var cases []tc
+	for _, alg := range []string{"HS256", "HS384", "HS512"} {
+		for i := range 3 {
+			input := seg(`{"alg":"`+alg+`"}`) + "." + seg(fmt.Sprintf(`{"n":%d}`, i))
+			sig, err := gjwt.GetSigningMethod(alg).Sign(input, testSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrong := append([]byte(nil), sig...)
+			wrong[0] ^= 1
+			cases = append(cases, tc{algorithms[alg], input, sig, wrong})
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 50 {
+				c := cases[(g+r)%len(cases)]
+				if f := verifySignature(c.a, sk, c.input, c.sig, nil); f != FailNone {
+					t.Errorf("%s: good signature refused: %v", c.a.name, f)
+				}
+				if f := verifySignature(c.a, sk, c.input, c.wrong, nil); f != FailSignature {
+					t.Errorf("%s: forged signature: %v", c.a.name, f)
+				}
+				if f := verifySignature(c.a, sk, c.input+"x", c.sig, nil); f != FailSignature {
+					t.Errorf("%s: signature over another input: %v", c.a.name, f)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
