@@ -194,13 +194,14 @@ func proxyOnDone(id uint32) uint32 {
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(id uint32) {
-	defer collect()
 	if _, ok := streams[id]; ok {
 		finishStream("proxy_on_delete", id)
 		delete(streams, id)
+		collectAfterStream()
 		return
 	}
 	delete(roots, id)
+	collect()
 }
 
 // logPanic logs a panic recovered at the ABI boundary at critical, without
