@@ -110,6 +110,9 @@ func main() {
 				verdict(whole), verdict(less))
 		}
 		extra := samples[name][0].extra
+		if _, ok := first["req-ns/op"]; ok {
+			extra = "" // counted per block of every step, not per request
+		}
 		for k, v := range first {
 			if !strings.HasSuffix(k, "-ns/op") && k != "B/op" && k != "allocs/op" {
 				extra = strings.TrimPrefix(extra+", "+strconv.FormatFloat(v, 'f', -1, 64)+" "+k, ", ")

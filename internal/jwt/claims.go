@@ -30,15 +30,26 @@ type Claims struct {
 	// issuers, in order.
 	Scopes []string
 
-	raw []byte
-	doc gjson.Result
+	raw     []byte
+	doc     gjson.Result
+	members []member // the top-level members, in order
 }
 
 // Raw returns the claims JSON as signed. Callers must not modify it.
 func (c *Claims) Raw() []byte { return c.raw }
 
 // Lookup returns the value at path.
-func (c *Claims) Lookup(path ClaimPath) gjson.Result { return c.doc.Get(path.gjson) }
+func (c *Claims) Lookup(path ClaimPath) gjson.Result {
+	if path.hasTop && c.members != nil {
+		for _, m := range c.members {
+			if string(m.name) == path.top {
+				return gjson.Parse(view(m.value))
+			}
+		}
+		return gjson.Result{}
+	}
+	return c.doc.Get(path.gjson)
+}
 
 // HasScope reports whether the token grants scope s.
 func (c *Claims) HasScope(s string) bool {
@@ -68,7 +79,7 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	c := &Claims{raw: payload, doc: gjson.Parse(view(payload))}
+	c := &Claims{raw: payload, doc: gjson.Parse(view(payload)), members: append(make([]member, 0, len(members)), members...)}
 	ok := true
 	str := func(raw []byte, dst *string) {
 		v, good := jsonString(raw)
@@ -202,6 +213,10 @@ func numericDateOf(f float64) (time.Time, bool) {
 type ClaimPath struct {
 	text  string
 	gjson string
+	// top is the member name of a one-segment path, read from the claims'
+	// top-level members without scanning the payload again.
+	top    string
+	hasTop bool
 }
 
 // ParseClaimPath compiles a claim path.
@@ -237,7 +252,11 @@ func ParseClaimPath(s string) (ClaimPath, error) {
 		}
 		esc[i] = gjson.Escape(seg)
 	}
-	return ClaimPath{text: s, gjson: strings.Join(esc, ".")}, nil
+	p := ClaimPath{text: s, gjson: strings.Join(esc, ".")}
+	if len(segs) == 1 {
+		p.top, p.hasTop = segs[0], true
+	}
+	return p, nil
 }
 
 // String returns the path as configured.
