@@ -283,10 +283,11 @@ func (s *stream) wait(d *policy.Decision, now time.Time) abi.Action {
 	r := s.root
 	var maxWait time.Duration
 	s.pending = s.pending[:0]
-	for i, v := range d.Verdicts {
+	for _, v := range d.Verdicts {
 		if v.Outcome != authn.Pending {
 			continue
 		}
+		i := v.Provider
 		s.pending = append(s.pending, i)
 		for _, rk := range r.remotes {
 			if rk.index == i {

@@ -97,9 +97,9 @@ func (m *metrics) stale(i int, stale bool) {
 	}
 }
 
-func (m *metrics) verdicts(vs map[int]authn.Verdict) {
-	for i, v := range vs {
-		pm := m.providers[i]
+func (m *metrics) verdicts(vs []policy.ProviderVerdict) {
+	for _, v := range vs {
+		pm := m.providers[v.Provider]
 		if v.CacheMiss {
 			inc(pm.cacheMiss)
 		}

@@ -62,9 +62,26 @@ type Decision struct {
 	// Headers are the provider-specific identity headers (e.g. JWT claims)
 	// of every provider that accepted its credential.
 	Headers []authn.Header
-	// Verdicts holds each consulted provider's verdict (by index), for
-	// metrics.
-	Verdicts map[int]authn.Verdict
+	// Verdicts holds each consulted provider's verdict, in the rule's
+	// order, for metrics.
+	Verdicts []ProviderVerdict
+}
+
+// ProviderVerdict is the verdict of one consulted provider.
+type ProviderVerdict struct {
+	Provider int // index in Policy.Providers
+	authn.Verdict
+}
+
+// verdict returns provider i's verdict (the zero verdict if i was not
+// consulted). A rule consults a few providers: a slice beats a map.
+func (d *Decision) verdict(i int) *authn.Verdict {
+	for k := range d.Verdicts {
+		if d.Verdicts[k].Provider == i {
+			return &d.Verdicts[k].Verdict
+		}
+	}
+	return &authn.Verdict{}
 }
 
 // Decide judges req under rule r: every provider the rule refers to is
@@ -75,19 +92,19 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 	if r.Anonymous {
 		return Decision{Allow: true}
 	}
-	d := Decision{Verdicts: map[int]authn.Verdict{}}
+	d := Decision{Verdicts: make([]ProviderVerdict, 0, len(r.Uses))}
 	for _, i := range r.Uses {
-		d.Verdicts[i] = p.Providers[i].Authenticate(req)
+		d.Verdicts = append(d.Verdicts, ProviderVerdict{Provider: i, Verdict: p.Providers[i].Authenticate(req)})
 	}
 	for _, i := range r.Uses {
-		if v := d.Verdicts[i]; v.Outcome == authn.Invalid {
+		if v := d.verdict(i); v.Outcome == authn.Invalid {
 			d.Err = v.Err
 			d.Challenges = p.challenges(r, i, v.Err)
 			return d
 		}
 	}
 	for _, i := range r.Uses {
-		if d.Verdicts[i].Outcome == authn.Pending {
+		if d.verdict(i).Outcome == authn.Pending {
 			d.Pending = true
 			return d
 		}
@@ -100,7 +117,7 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 	eval = func(e *Expr) bool {
 		switch {
 		case e.Provider >= 0:
-			v := d.Verdicts[e.Provider]
+			v := d.verdict(e.Provider)
 			if v.Outcome != authn.Valid {
 				return false
 			}
@@ -140,9 +157,9 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 	if eval(r.Require) && first != nil {
 		d.Allow = true
 		d.Provider = p.Providers[first.Provider]
-		d.Identity = d.Verdicts[first.Provider].Identity
+		d.Identity = d.verdict(first.Provider).Identity
 		for _, i := range r.Uses {
-			if v := d.Verdicts[i]; v.Outcome == authn.Valid {
+			if v := d.verdict(i); v.Outcome == authn.Valid {
 				d.Headers = append(d.Headers, v.Identity.Headers...)
 				d.Strip.RemoveHeaders = append(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders...)
 				d.Strip.RemoveQuery = append(d.Strip.RemoveQuery, v.Strip.RemoveQuery...)
@@ -164,7 +181,7 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 	for _, i := range r.Uses {
 		// A provider may say why it found nothing (mtls: plaintext, or no
 		// client certificate).
-		if v := d.Verdicts[i]; v.Outcome == authn.Absent && v.Err != nil && v.Err.Description != "" {
+		if v := d.verdict(i); v.Outcome == authn.Absent && v.Err != nil && v.Err.Description != "" {
 			desc += "; " + p.Providers[i].Name() + ": " + v.Err.Description
 		}
 	}
