@@ -33,6 +33,8 @@ type Claims struct {
 	raw     []byte
 	doc     gjson.Result
 	members []member // the top-level members, in order
+
+	audBuf [1]string // Audience of a single-string "aud"
 }
 
 // Raw returns the claims JSON as signed. Callers must not modify it.
@@ -79,7 +81,8 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	c := &Claims{raw: payload, doc: gjson.Parse(view(payload)), members: append(make([]member, 0, len(members)), members...)}
+	c := &Claims{raw: payload, doc: gjson.Parse(view(payload))}
+	c.members = append(make([]member, 0, len(members)), members...)
 	ok := true
 	str := func(raw []byte, dst *string) {
 		v, good := jsonString(raw)
@@ -110,6 +113,11 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 		case "auth_time":
 			date(m.value, &c.AuthTime)
 		case "aud":
+			if v, good := jsonString(m.value); good {
+				c.audBuf[0] = v
+				c.Audience = c.audBuf[:]
+				break
+			}
 			list, good := stringOrList(m.value, false)
 			ok = ok && good
 			c.Audience = list

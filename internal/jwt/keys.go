@@ -44,11 +44,11 @@ type Key struct {
 	// for a shared secret.
 	Public crypto.PublicKey
 
-	secret []byte    // HS*: the shared secret
-	macs   *macPools // HS*: keyed HMAC states, see verifyMAC
-	spki   []byte    // DER SubjectPublicKeyInfo of Public
-	fp     [32]byte  // identity of the key material, see Fingerprint
-	bits   int       // RSA modulus size
+	secret []byte     // HS*: the shared secret
+	macs   *macStates // HS*: keyed HMAC states, see verifyMAC
+	spki   []byte     // DER SubjectPublicKeyInfo of Public
+	fp     [32]byte   // identity of the key material, see Fingerprint
+	bits   int        // RSA modulus size
 }
 
 // SPKI returns the key's DER-encoded SubjectPublicKeyInfo (RFC 5280), nil
@@ -133,7 +133,7 @@ func NewSecretKey(secret []byte) (*Key, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("an HMAC secret must be at least %d bytes", MinSecretBytes)
 	}
-	k := &Key{Type: KeyOct, secret: append([]byte(nil), secret...), macs: new(macPools)}
+	k := &Key{Type: KeyOct, secret: append([]byte(nil), secret...), macs: new(macStates)}
 	inner := sha256.Sum256(secret)
 	h := sha256.New()
 	h.Write([]byte("oct"))

@@ -105,3 +105,30 @@ func BenchmarkScan(b *testing.B) {
 }
 
 var sink []byte
+
+func BenchmarkClaimParts(b *testing.B) {
+	raw := []byte("1800003600")
+	b.Run("jsonNumber", func(b *testing.B) {
+		for b.Loop() {
+			jsonNumber(raw)
+		}
+	})
+	b.Run("numericDateOf", func(b *testing.B) {
+		for b.Loop() {
+			numericDateOf(1800003600)
+		}
+	})
+	b.Run("jsonString", func(b *testing.B) {
+		s := []byte(`"https://issuer.example"`)
+		for b.Loop() {
+			jsonString(s)
+		}
+	})
+	b.Run("newClaims", func(b *testing.B) {
+		for b.Loop() {
+			sinkClaims = &Claims{}
+		}
+	})
+}
+
+var sinkClaims *Claims

@@ -63,6 +63,7 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 		return nil, FailMalformed
 	}
 	// One buffer for the three decoded segments.
+	u := &unverified{input: token[:second]}
 	h, p, sg := token[:first], token[first+1:second], token[second+1:]
 	buf := make([]byte, b64url.DecodedLen(len(h))+b64url.DecodedLen(len(p))+b64url.DecodedLen(len(sg)))
 	rawHeader, ok := decodeSegment(&buf, h)
@@ -77,7 +78,6 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	u := &unverified{input: token[:second]}
 	if f := u.header.read(list, algs); f != FailNone {
 		return nil, f
 	}
