@@ -131,6 +131,11 @@ func TestRejections(t *testing.T) {
 		{name: "padding", tok: ok + "=", want: FailMalformed},
 		{name: "standard base64 alphabet", tok: strings.Replace(ok, "-", "+", 1) + "+", want: FailMalformed},
 		{name: "space inside", tok: ok[:10] + " " + ok[10:], want: FailMalformed},
+		// Go's base64 decoders skip CR and LF: each segment is checked.
+		{name: "LF in the header", tok: ok[:4] + "\n" + ok[4:], want: FailMalformed},
+		{name: "CR in the payload", tok: func() string { i := strings.IndexByte(ok, '.') + 4; return ok[:i] + "\r" + ok[i:] }(), want: FailMalformed},
+		{name: "CRLF in the signature", tok: func() string { i := strings.LastIndexByte(ok, '.') + 4; return ok[:i] + "\r\n" + ok[i:] }(), want: FailMalformed},
+		{name: "LF at the end", tok: ok + "\n", want: FailMalformed},
 		{name: "non-canonical base64", tok: func() string {
 			// 29 octets leave 2 unused bits in the last character; a
 			// lenient decoder ignores them, a strict one does not.
