@@ -47,11 +47,11 @@ type algorithm struct {
 	// method is golang-jwt's implementation of an asymmetric algorithm,
 	// which checks signatures in Wasm; HS* use verifyMAC.
 	method gjwt.SigningMethod
-	// macSlot is an HS* algorithm's index in a key's macPools.
+	// macSlot is an HS* algorithm's index in a key's macStates.
 	macSlot int
 }
 
-// strictPSS is golang-jwt's RSASSA-PSS method for h, but with the salt as
+// strictPSS is golang-jwt's RSASSA-PSS method m, but with the salt as
 // long as the hash output when verifying, as RFC 7518 §3.5 requires
 // (golang-jwt's own PS* methods accept any salt length).
 func strictPSS(m *gjwt.SigningMethodRSAPSS) *gjwt.SigningMethodRSAPSS {
