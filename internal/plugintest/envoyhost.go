@@ -56,9 +56,13 @@ func DoOn(vm *host.VM, conn host.Connection, req Request) Result {
 	s := vm.NewStream(conn)
 	defer s.Close()
 	s.RequestHeaders(req.Headers, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	waitErr := s.Wait(ctx)
+	var waitErr error
+	if s.Paused() {
+		// Wait for a callout response or a tick to decide it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		waitErr = s.Wait(ctx)
+	}
 	res := Result{Upstream: s.RequestHeaderMap()}
 	if lr := s.LocalReply(); lr != nil {
 		res.Local = &Reply{Status: lr.Status, Details: lr.Details, Headers: lr.Headers, Body: lr.Body}
