@@ -81,6 +81,9 @@ func main() {
 		if strings.Contains(name, "Request/") {
 			if _, ok := samples[name][0].metrics["floor-ns/op"]; ok {
 				ratio = fmt.Sprintf("%.2f", medianOf(name, func(s sample) float64 { return timeOf(s) / s.metrics["floor-ns/op"] }))
+			} else if f := medianOf(parent(name)+"Request/floor", timeOf); f > 0 {
+				// The floor measured in the same parent benchmark.
+				ratio = fmt.Sprintf("%.2f", t/f)
 			} else if floor > 0 {
 				ratio = fmt.Sprintf("%.2f", t/floor)
 			}
@@ -148,4 +151,13 @@ func human(ns float64) string {
 		return fmt.Sprintf("%.1f µs", ns/1e3)
 	}
 	return fmt.Sprintf("%.0f ns", ns)
+}
+
+// parent is the benchmark name up to and including its first '/', "" for
+// a top-level benchmark.
+func parent(name string) string {
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		return name[:i+1]
+	}
+	return ""
 }
