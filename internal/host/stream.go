@@ -162,6 +162,17 @@ func (vm *VM) NewStream(conn Connection) *Stream {
 	return s
 }
 
+// NewStreamUnderRoot is NewStream, but the stream's proxy_on_context_create
+// names root as its root context: fault injection for a stream the plugin
+// has no root for (a root it failed to create, or a host bug).
+func (vm *VM) NewStreamUnderRoot(conn Connection, root uint32) *Stream {
+	s := vm.NewStream(conn)
+	vm.mu.Lock()
+	s.ctx.parent = root
+	vm.mu.Unlock()
+	return s
+}
+
 // maybeReload replaces a VM that failed at run time (FailReload). The caller holds vm.mu.
 func (vm *VM) maybeReload() {
 	h := vm.host

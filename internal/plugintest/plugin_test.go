@@ -111,6 +111,35 @@ func TestPanicFailsStreamClosed(t *testing.T) {
 	}
 }
 
+// A request on a stream the plugin has no context for (its
+// proxy_on_context_create named a root the plugin does not know) was never
+// judged: it is answered with a 500, not let through.
+func TestStreamWithoutContextFailsClosed(t *testing.T) {
+	e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), SkipCanary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.VM(0).NewStreamUnderRoot(host.Connection{}, 9999)
+	s.RequestHeaders(Get(apiHost, "/things", h("x-api-key", aliceKey)).Headers, true)
+	lr := s.LocalReply()
+	s.Close()
+	if lr == nil || lr.Status != 500 || s.RequestForwarded() {
+		t.Fatalf("local reply %+v, forwarded %v; want a local 500", lr, s.RequestForwarded())
+	}
+	if strings.Contains(string(lr.Body), aliceKey) {
+		t.Fatalf("500 body leaks the key: %s", lr.Body)
+	}
+	if !strings.Contains(e.CriticalLogs(), "a request arrived on a stream without a plugin context") {
+		t.Fatalf("critical logs: %q", e.CriticalLogs())
+	}
+	if e.VM(0).Failed() {
+		t.Fatalf("VM failed: %s", e.VM(0).FailureMessage())
+	}
+	if r := e.Do(Get(apiHost, "/things", h("x-api-key", aliceKey))); !r.Allowed() {
+		t.Fatalf("next request: %d; want allowed", r.Status())
+	}
+}
+
 // The metric names are a fixed set defined at configuration.
 func TestMetricNames(t *testing.T) {
 	e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), SkipCanary: true})
