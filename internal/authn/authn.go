@@ -83,6 +83,9 @@ type Error struct {
 	// that produced the error (e.g. Bearer with error= attributes); it
 	// replaces that provider's plain challenge.
 	Challenge string
+	// Headers are more response headers the error needs (e.g. DPoP-Nonce,
+	// RFC 9449 §9). They never hold a credential.
+	Headers []Header
 }
 
 // HTTPStatus is the response status for e.

@@ -38,19 +38,24 @@ func (c *compiler) jwtProvider(o *object, name string, p *policy.Policy) authn.P
 			// requests per second for the replay window (60 s + 5 s skew).
 			store = &dpop.SharedStore{Data: c.env.Shared, Prefix: c.env.SharedPrefix + "dpop.jti.v1." + name + ".", Shards: 64}
 		}
-		return dpopauth.New(jp, d.opts, d.required, store)
+		var nonces *dpop.SharedNonces
+		if d.nonceLifetime > 0 && c.env.Shared != nil {
+			nonces = &dpop.SharedNonces{Data: c.env.Shared, Key: c.env.SharedPrefix + "dpop.nonce.v1." + name, Lifetime: d.nonceLifetime}
+		}
+		return dpopauth.New(jp, d.opts, d.required, store, nonces)
 	}
 	return jp
 }
 
 // dpopSpec is a jwt provider's "dpop" object.
 type dpopSpec struct {
-	opts     dpop.Options
-	required bool
+	opts          dpop.Options
+	required      bool
+	nonceLifetime time.Duration // 0: no server nonces
 }
 
 // dpopConfig reads {"required": bool, "algorithms": [...],
-// "max_age_seconds": n} into c.dpop.
+// "max_age_seconds": n, "nonce_lifetime_seconds": n} into c.dpop.
 func (c *compiler) dpopConfig(o *object, realm string) {
 	d := o.obj("dpop", false)
 	if d == nil {
@@ -63,6 +68,9 @@ func (c *compiler) dpopConfig(o *object, realm string) {
 		spec.opts.Algorithms, _ = d.strings("algorithms")
 	}
 	spec.opts.MaxAge = time.Duration(d.integer("max_age_seconds", int64(dpop.DefaultMaxAge/time.Second), 1, 3600)) * time.Second
+	if d.has("nonce_lifetime_seconds") {
+		spec.nonceLifetime = time.Duration(d.integer("nonce_lifetime_seconds", 0, 10, 86400)) * time.Second
+	}
 	if err := spec.opts.Validate(); err != nil {
 		c.ps.add(d.path, "%v", err)
 		return

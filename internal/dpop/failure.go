@@ -52,6 +52,8 @@ const (
 	// Server nonces (RFC 9449 §8-9). 401 use_dpop_nonce, with DPoP-Nonce.
 	FailNonceMissing  // a nonce is required and the proof has none
 	FailNonceMismatch // the proof's "nonce" is not a current server nonce
+	// 503: the server's nonces cannot be computed (shared secret unavailable).
+	FailNonceUnavailable
 
 	// The access token's binding (RFC 9449 §6, §7.1). 401 invalid_token.
 	FailNotBound           // a DPoP-scheme token without "cnf"."jkt"
@@ -110,6 +112,7 @@ var failures = [failCount]failureInfo{
 	FailATHMismatch:        {"ath_mismatch", authn.ReasonInvalidCredential, 401, CodeInvalidProof, "the DPoP proof is not for this access token"},
 	FailNonceMissing:       {"nonce_required", authn.ReasonInvalidCredential, 401, CodeUseNonce, "a server nonce is required in the DPoP proof"},
 	FailNonceMismatch:      {"nonce_mismatch", authn.ReasonInvalidCredential, 401, CodeUseNonce, "the DPoP proof's nonce is not current"},
+	FailNonceUnavailable:   {"nonce_unavailable", authn.ReasonInternal, 503, "", "the DPoP proof's nonce cannot be checked"},
 	FailNotBound:           {"token_not_bound", authn.ReasonInvalidCredential, 401, CodeInvalidToken, "the access token is not bound to a DPoP key"},
 	FailBadConfirmation:    {"bad_cnf", authn.ReasonInvalidCredential, 401, CodeInvalidToken, "the access token's key binding is malformed"},
 	FailBindingMismatch:    {"jkt_mismatch", authn.ReasonInvalidCredential, 401, CodeInvalidToken, "the access token is not bound to the DPoP proof's key"},

@@ -20,15 +20,22 @@ type Provider struct {
 	opts     dpop.Options
 	required bool
 	replay   *dpop.SharedStore
+	nonces   *dpop.SharedNonces
 }
 
 // New wraps inner. With required, Bearer tokens are refused; otherwise
 // Bearer tokens are accepted unless they are DPoP-bound (cnf.jkt), which
 // RFC 9449 §7.1 forbids presenting as Bearer. replay may be nil only where
-// no request is judged (validation): a request is then denied.
-func New(inner *jwt.Provider, opts dpop.Options, required bool, replay *dpop.SharedStore) *Provider {
-	return &Provider{inner: inner, opts: opts, required: required, replay: replay}
+// no request is judged (validation): a request is then denied. With
+// nonces, every proof must carry a current server nonce (RFC 9449 §8-9);
+// one without is answered 401 use_dpop_nonce with a DPoP-Nonce header.
+func New(inner *jwt.Provider, opts dpop.Options, required bool, replay *dpop.SharedStore, nonces *dpop.SharedNonces) *Provider {
+	return &Provider{inner: inner, opts: opts, required: required, replay: replay, nonces: nonces}
 }
+
+// Nonces returns the server nonce source, to Init in proxy_on_configure;
+// nil when nonces are not required.
+func (p *Provider) Nonces() *dpop.SharedNonces { return p.nonces }
 
 // JWT returns the wrapped provider (its keys, cache and verifier).
 func (p *Provider) JWT() *jwt.Provider { return p.inner }
@@ -94,9 +101,17 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	if err != nil {
 		return p.deny(dpop.FailURI)
 	}
-	proof, f := dpop.Verify(proofHeader, dpop.Request{Method: req.Method, HTU: htu, AccessToken: tok, Now: req.Now}, p.opts)
+	dr := dpop.Request{Method: req.Method, HTU: htu, AccessToken: tok, Now: req.Now}
+	var nonce string
+	if p.nonces != nil {
+		var err error
+		if nonce, dr.Nonces, err = p.nonces.Nonces(req.Now); err != nil {
+			return p.deny(dpop.FailNonceUnavailable)
+		}
+	}
+	proof, f := dpop.Verify(proofHeader, dr, p.opts)
 	if f != dpop.FailNone {
-		return p.deny(f)
+		return p.denyNonce(f, nonce)
 	}
 	c, _ := v.Identity.Claims.(*jwt.Claims)
 	if c == nil {
@@ -116,8 +131,16 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	return v
 }
 
-func (p *Provider) deny(f dpop.Failure) authn.Verdict {
-	return authn.Verdict{Outcome: authn.Invalid, Err: p.opts.Deny(f, "").Err}
+func (p *Provider) deny(f dpop.Failure) authn.Verdict { return p.denyNonce(f, "") }
+
+// denyNonce denies for f, with a DPoP-Nonce header holding nonce when f
+// asks the client to use one.
+func (p *Provider) denyNonce(f dpop.Failure, nonce string) authn.Verdict {
+	d := p.opts.Deny(f, nonce)
+	if d.Nonce != "" {
+		d.Err.Headers = append(d.Err.Headers, authn.Header{Key: "dpop-nonce", Value: d.Nonce})
+	}
+	return authn.Verdict{Outcome: authn.Invalid, Err: d.Err}
 }
 
 // dpopToken returns the token of "Authorization: DPoP <token>" (scheme

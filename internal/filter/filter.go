@@ -96,6 +96,12 @@ func (r *root) OnConfigure(size int) bool {
 				return false
 			}
 		}
+		if np, ok := prov.(interface{ Nonces() *dpop.SharedNonces }); ok && np.Nonces() != nil {
+			if err := np.Nonces().Init(); err != nil {
+				abi.Log(abi.LogCritical, "wasm-authn: cannot prepare the DPoP nonce secret: "+err.Error())
+				return false
+			}
+		}
 		if jp.Remote() == nil {
 			continue
 		}
@@ -410,6 +416,9 @@ func (s *stream) deny(e *authn.Error, challenges []string, rule string) abi.Acti
 	headers := []abi.Header{{Key: "content-type", Value: "application/json"}, {Key: "cache-control", Value: "no-store"}}
 	for _, c := range challenges {
 		headers = append(headers, abi.Header{Key: "www-authenticate", Value: c})
+	}
+	for _, h := range e.Headers {
+		headers = append(headers, abi.Header{Key: h.Key, Value: authn.CleanValue(h.Value)})
 	}
 	if err := abi.SendLocalResponse(uint32(e.HTTPStatus()), "wasm_authn_"+e.ErrorCode(), body, headers, -1); err != nil {
 		abi.Log(abi.LogCritical, "wasm-authn: cannot send the local reply, resetting the stream: "+err.Error())

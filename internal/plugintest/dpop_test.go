@@ -131,3 +131,66 @@ func TestDPoP(t *testing.T) {
 		})
 	}
 }
+
+// Server nonces (RFC 9449 §8-9) through the real module: a proof without
+// the current nonce is answered 401 use_dpop_nonce with a DPoP-Nonce
+// header; the nonce works on every worker VM (one secret in shared data)
+// for one to two lifetimes, then the client is given a new one.
+func TestDPoPNonce(t *testing.T) {
+	clk := host.NewManualClock(time.Now().Truncate(time.Minute))
+	cfg := []byte(fmt.Sprintf(`{"realm":"api","providers":[{"name":"idp","jwt":{"issuers":[%q],"audiences":[%q],"jwks":%s,
+	  "dpop":{"required":true,"nonce_lifetime_seconds":60}}}],"rules":[{"name":"api","require":{"provider":"idp"}}]}`, testIssuer, testAudience, jwksOf(t, "")))
+	e, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true, Workers: 2, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDPoPClient(t)
+	bound := token(t, "ES256", map[string]any{"cnf": map[string]any{"jkt": c.jkt}}, nil)
+	const htu = "http://api.test/orders/7"
+	send := func(vm int, nonce string) Result {
+		t.Helper()
+		proof := c.proof(t, "GET", htu, bound, func(m map[string]any) {
+			m["iat"] = clk.Now().Unix()
+			if nonce != "" {
+				m["nonce"] = nonce
+			}
+		})
+		return DoOn(e.VM(vm), host.Connection{}, Get("api.test", "/orders/7", h("authorization", "DPoP "+bound), h("dpop", proof)))
+	}
+	// useNonce checks a use_dpop_nonce answer and returns its nonce.
+	useNonce := func(r Result) string {
+		t.Helper()
+		if r.Status() != 401 {
+			t.Fatalf("status %d; want 401 (%v)", r.Status(), r.Local)
+		}
+		var body struct{ Error string }
+		json.Unmarshal(r.Local.Body, &body)
+		if ch := challengeOf(r); body.Error != "use_dpop_nonce" || !strings.HasPrefix(ch, "DPoP ") || !strings.Contains(ch, `error="use_dpop_nonce"`) {
+			t.Fatalf("error %q, challenge %q; want use_dpop_nonce", body.Error, ch)
+		}
+		n := Header(r.Local.Headers, "dpop-nonce")
+		if len(n) != 1 || len(n[0]) != 22 {
+			t.Fatalf("DPoP-Nonce %q; want one nonce", n)
+		}
+		return n[0]
+	}
+	n1 := useNonce(send(0, ""))
+	if r := send(1, n1); r.Status() != 0 {
+		t.Fatalf("with the nonce, on the other worker: %d (%v)", r.Status(), r.Local)
+	}
+	if n := useNonce(send(0, "not-the-nonce")); n != n1 {
+		t.Fatalf("wrong nonce answered with %q; want the current %q", n, n1)
+	}
+	clk.Set(clk.Now().Add(time.Minute))
+	if r := send(0, n1); r.Status() != 0 {
+		t.Fatalf("the previous window's nonce: %d; want accepted", r.Status())
+	}
+	clk.Set(clk.Now().Add(time.Minute))
+	n2 := useNonce(send(1, n1))
+	if n2 == n1 {
+		t.Fatal("the nonce did not change after two lifetimes")
+	}
+	if r := send(0, n2); r.Status() != 0 {
+		t.Fatalf("with the new nonce: %d (%v)", r.Status(), r.Local)
+	}
+}
