@@ -61,7 +61,7 @@ func get(path string, extra ...[2]string) plugintest.Request {
 
 func startHost(b *testing.B, nKeys int) *host.VM {
 	b.Helper()
-	e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: benchConfig(nKeys), SkipCanary: true})
+	e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: benchConfig(nKeys), SkipCanary: true, DropLogsBelowLevel: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func BenchmarkStartVM(b *testing.B) {
 	for _, n := range []int{1, 10000} {
 		cfg := apiKeyConfig(n)
 		b.Run(fmt.Sprintf("%d_keys", n), func(b *testing.B) {
-			h, err := host.New(context.Background(), host.Config{Module: mod, PluginConfig: cfg, SkipCanary: true})
+			h, err := host.New(context.Background(), host.Config{Module: mod, PluginConfig: cfg, SkipCanary: true, DropLogsBelowLevel: true})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -95,7 +95,7 @@ func newJWTBench(b *testing.B) *jwtBench {
 func BenchmarkJWT(b *testing.B) {
 	jb := newJWTBench(b)
 	start := func(foreign map[string]host.ForeignFunc) *host.VM {
-		e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: jb.config, SkipCanary: true, ForeignFunctions: foreign})
+		e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: jb.config, SkipCanary: true, ForeignFunctions: foreign, DropLogsBelowLevel: true})
 		if err != nil {
 			b.Fatal(err)
 		}

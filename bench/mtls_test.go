@@ -49,7 +49,7 @@ func BenchmarkMTLS(b *testing.B) {
 	  {"name":"both","match":{"path":{"prefix":"/both/"}},"require":{"all":[{"provider":"mesh"},{"provider":"idp"}]}},
 	  {"name":"dpop","match":{"path":{"prefix":"/dpop/"}},"require":{"provider":"dpop"}},
 	  {"name":"open","match":{"path":{"prefix":"/open/"}},"allow_anonymous":true}]}`, jwks, jwks))
-	e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: cfg, SkipCanary: true})
+	e, err := plugintest.NewEnvoyHost(b, host.Config{PluginConfig: cfg, SkipCanary: true, DropLogsBelowLevel: true})
 	if err != nil {
 		b.Fatal(err)
 	}

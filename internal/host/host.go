@@ -67,6 +67,9 @@ type Config struct {
 	// LogLevel is what proxy_get_log_level returns (default LogInfo, Envoy's default). Lines below
 	// it are still kept, so that tests can check that nothing secret is logged at any level.
 	LogLevel *LogLevel
+	// DropLogsBelowLevel drops proxy_log lines below LogLevel, as Envoy does, instead of keeping
+	// them: for benchmarks, whose millions of kept debug lines would load the host process.
+	DropLogsBelowLevel bool
 	// SkipCanary skips the throw-away base and canary VMs that Envoy starts before the workers.
 	SkipCanary bool
 	// AllowOnHeadersStopIteration models PluginConfig.allow_on_headers_stop_iteration: a header

@@ -33,6 +33,10 @@ func envFunctions(abi abiVersion) []hostFn {
 				st(s, StatusInvalidMemoryAccess)
 				return
 			}
+			if in.host.cfg.DropLogsBelowLevel && LogLevel(level) < in.host.logLevel {
+				st(s, StatusOK)
+				return
+			}
 			in.log(LogLevel(level), SourceProxyLog, string(msg))
 			st(s, StatusOK)
 		}},

@@ -140,6 +140,27 @@ func TestStreamWithoutContextFailsClosed(t *testing.T) {
 	}
 }
 
+// With DropLogsBelowLevel the host drops the plugin's debug lines at the
+// default info level, as Envoy does; by default it keeps them for tests.
+func TestHostDropsLogsBelowLevel(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), SkipCanary: true, DropLogsBelowLevel: drop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Do(Get(apiHost, "/things", h("x-api-key", "wrong-key-000000000")))
+		debug := 0
+		for _, l := range e.Host.Logs() {
+			if l.Level == host.LogDebug {
+				debug++
+			}
+		}
+		if drop != (debug == 0) {
+			t.Fatalf("DropLogsBelowLevel %v: %d debug lines kept", drop, debug)
+		}
+	}
+}
+
 // The metric names are a fixed set defined at configuration.
 func TestMetricNames(t *testing.T) {
 	e, err := NewEnvoyHost(t, host.Config{PluginConfig: suiteConfig(t), SkipCanary: true})
