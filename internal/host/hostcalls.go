@@ -28,8 +28,7 @@ func envFunctions(abi abiVersion) []hostFn {
 				st(s, StatusBadArgument)
 				return
 			}
-			msg, ok := in.read(u32(s[1]), u32(s[2]))
-			if !ok {
+			if _, ok := in.mem.Read(u32(s[1]), u32(s[2])); !ok {
 				st(s, StatusInvalidMemoryAccess)
 				return
 			}
@@ -37,7 +36,8 @@ func envFunctions(abi abiVersion) []hostFn {
 				st(s, StatusOK)
 				return
 			}
-			in.log(LogLevel(level), SourceProxyLog, string(msg))
+			msg, _ := in.readString(u32(s[1]), u32(s[2]))
+			in.log(LogLevel(level), SourceProxyLog, msg)
 			st(s, StatusOK)
 		}},
 		{name: "proxy_get_status", params: p32(3), results: p32(1), fn: func(in *instance, s []uint64) {
@@ -489,10 +489,10 @@ func (in *instance) mutateMap(s []uint64, withValue bool, f func(m *headerMap, k
 		s[0] = uint64(StatusBadArgument)
 		return
 	}
-	key, ok := in.read(u32(s[1]), u32(s[2]))
-	var val []byte
+	key, ok := in.readString(u32(s[1]), u32(s[2]))
+	var val string
 	if ok && withValue {
-		val, ok = in.read(u32(s[3]), u32(s[4]))
+		val, ok = in.readString(u32(s[3]), u32(s[4]))
 	}
 	if !ok {
 		s[0] = uint64(StatusInvalidMemoryAccess)
@@ -503,7 +503,7 @@ func (in *instance) mutateMap(s []uint64, withValue bool, f func(m *headerMap, k
 		s[0] = uint64(StatusBadArgument)
 		return
 	}
-	f(m, string(key), string(val))
+	f(m, key, val)
 	s[0] = uint64(StatusOK)
 }
 

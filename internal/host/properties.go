@@ -137,6 +137,9 @@ func (in *instance) setProperty(c *ctxState, key string, value []byte) Status {
 	if c.stream == nil {
 		return StatusNotFound // no stream info
 	}
+	if c.stream.filterState == nil {
+		c.stream.filterState = map[string][]byte{}
+	}
 	c.stream.filterState["wasm."+key] = append([]byte(nil), value...)
 	return StatusOK
 }

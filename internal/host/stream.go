@@ -156,7 +156,7 @@ func (vm *VM) NewStream(conn Connection) *Stream {
 	if in.root != nil {
 		c.parent = in.root.id
 	}
-	s := &Stream{vm: vm, in: in, ctx: c, conn: conn, start: h.clock.Now(), filterState: map[string][]byte{}}
+	s := &Stream{vm: vm, in: in, ctx: c, conn: conn, start: h.clock.Now()}
 	c.stream = s
 	in.contexts[c.id] = c
 	return s

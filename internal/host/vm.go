@@ -431,6 +431,15 @@ func (in *instance) read(ptr, size uint32) ([]byte, bool) {
 	return out, true
 }
 
+// readString reads guest memory into a string (one copy).
+func (in *instance) readString(ptr, size uint32) (string, bool) {
+	b, ok := in.mem.Read(ptr, size)
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}
+
 func (in *instance) writeU32(ptr, v uint32) bool { return in.mem.WriteUint32Le(ptr, v) }
 func (in *instance) writeU64(ptr uint32, v uint64) bool {
 	return in.mem.WriteUint64Le(ptr, v)
