@@ -1,6 +1,9 @@
 package basic
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -167,4 +170,21 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode(%q) = %q, %q; does not round-trip", token, u, p)
 		}
 	})
+}
+
+// The cache key is HMAC-SHA-256(provider 0x00 user 0x00 password) under the
+// cache's key, the same on every call though the keyed state is reused.
+func TestCacheKey(t *testing.T) {
+	macKey := []byte("0123456789abcdef0123456789abcdef")
+	c := NewCache(macKey, 2, time.Minute)
+	want := hmac.New(sha256.New, macKey)
+	want.Write([]byte("staff\x00alice\x00pw"))
+	for range 3 {
+		if k := c.key("staff", "alice", "pw"); !bytes.Equal(k[:], want.Sum(nil)) {
+			t.Fatalf("key %x; want %x", k, want.Sum(nil))
+		}
+		if c.key("staff", "alice", "pw2") == c.key("staff", "alice", "pw") {
+			t.Fatal("two passwords, one key")
+		}
+	}
 }
