@@ -115,7 +115,7 @@ var streamEnds int
 // collectAfterStream is collect, but reading the allocation counter (about
 // 1.4 µs in Wasm, a tenth of a pass-through request) only every 8th stream:
 // a stream allocates a few kilobytes, so the heap overshoots the 4 MiB
-// budget by a few dozen at most.
+// budget by a few dozen kilobytes at most.
 func collectAfterStream() {
 	if streamEnds++; streamEnds < 8 && !gcStress {
 		return
