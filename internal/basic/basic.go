@@ -5,16 +5,14 @@
 package basic
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"hash"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
+	"github.com/wasm-authn/wasm-authn/internal/keyedmac"
 	"github.com/wasm-authn/wasm-authn/internal/ttlcache"
 )
 
@@ -160,37 +158,19 @@ func Decode(token string) (user, pass string, err *authn.Error) {
 // random key, so the cache never holds a password or an offline-checkable
 // hash of one. Failures are never cached.
 type Cache struct {
-	mac     []byte
+	mac     *keyedmac.MAC
 	ttl     time.Duration
 	entries *ttlcache.Cache[struct{}]
-	// keyed is an HMAC already keyed with mac, or nil while a lookup uses
-	// it: Reset restores the keyed state, which saves hashing the key's
-	// pads (two of the few SHA-256 blocks a lookup costs) every time.
-	keyed atomic.Pointer[keyedMAC]
 }
-
-type keyedMAC struct{ h hash.Hash }
 
 // NewCache returns a cache; macKey must be random and secret.
 func NewCache(macKey []byte, maxEntries int, ttl time.Duration) *Cache {
-	return &Cache{mac: macKey, ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}
+	return &Cache{mac: keyedmac.New(sha256.New, macKey), ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}
 }
 
 func (c *Cache) key(provider, user, pass string) ttlcache.Key {
-	m := c.keyed.Swap(nil)
-	if m == nil {
-		m = &keyedMAC{hmac.New(sha256.New, c.mac)}
-	}
-	h := m.h
-	h.Write([]byte(provider))
-	h.Write([]byte{0})
-	h.Write([]byte(user))
-	h.Write([]byte{0})
-	h.Write([]byte(pass))
 	var k ttlcache.Key
-	h.Sum(k[:0])
-	h.Reset()
-	c.keyed.Store(m)
+	c.mac.Sum(k[:0], provider, "\x00", user, "\x00", pass)
 	return k
 }
 

@@ -39,7 +39,9 @@ func (c *compiler) jwtProvider(o *object, name string, p *policy.Policy) authn.P
 			store = &dpop.SharedStore{Data: c.env.Shared, Prefix: c.env.SharedPrefix + "dpop.jti.v1." + name + ".", Shards: 64}
 		}
 		var nonces *dpop.SharedNonces
-		if d.nonceLifetime > 0 && c.env.Shared != nil {
+		if d.nonceLifetime > 0 {
+			// Without shared data (validation) the source fails, and so
+			// would any request: never "no nonce required".
 			nonces = &dpop.SharedNonces{Data: c.env.Shared, Key: c.env.SharedPrefix + "dpop.nonce.v1." + name, Lifetime: d.nonceLifetime}
 		}
 		return dpopauth.New(jp, d.opts, d.required, store, nonces)

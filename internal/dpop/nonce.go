@@ -82,6 +82,9 @@ func (s *SharedNonces) Init() error {
 }
 
 func (s *SharedNonces) secret() ([]byte, error) {
+	if s.Data == nil {
+		return nil, ErrNonceSecret
+	}
 	for range 2 {
 		v, _, err := s.Data.GetSharedData(s.Key)
 		if err != nil {

@@ -81,6 +81,9 @@ func TestSharedNonces(t *testing.T) {
 	if _, _, err := (&SharedNonces{Data: bad, Key: "k", Lifetime: time.Minute}).Nonces(testNow); !errors.Is(err, ErrNonceSecret) {
 		t.Fatalf("corrupt secret: %v", err)
 	}
+	if _, _, err := (&SharedNonces{Key: "k", Lifetime: time.Minute}).Nonces(testNow); !errors.Is(err, ErrNonceSecret) {
+		t.Fatalf("no shared data: %v", err)
+	}
 	broken := newSharedData()
 	broken.getErr = errors.New("host failure")
 	if _, _, err := (&SharedNonces{Data: broken, Key: "k", Lifetime: time.Minute}).Nonces(testNow); !errors.Is(err, ErrNonceSecret) {

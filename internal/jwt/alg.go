@@ -37,7 +37,6 @@ type algorithm struct {
 	name  string
 	key   KeyType
 	hash  crypto.Hash // zero for EdDSA
-	pss   bool        // RSASSA-PSS rather than PKCS #1 v1.5
 	curve elliptic.Curve
 	// sigLen is the exact signature length, or 0 when it depends on the
 	// key (RSA: the modulus size).
@@ -47,7 +46,7 @@ type algorithm struct {
 	// method is golang-jwt's implementation of an asymmetric algorithm,
 	// which checks signatures in Wasm; HS* use verifyMAC.
 	method gjwt.SigningMethod
-	// macSlot is an HS* algorithm's index in a key's macStates.
+	// macSlot is an HS* algorithm's index in a key's macs.
 	macSlot int
 }
 
@@ -65,9 +64,9 @@ var algorithms = map[string]*algorithm{
 	"RS256": {name: "RS256", key: KeyRSA, hash: crypto.SHA256, method: gjwt.SigningMethodRS256},
 	"RS384": {name: "RS384", key: KeyRSA, hash: crypto.SHA384, method: gjwt.SigningMethodRS384},
 	"RS512": {name: "RS512", key: KeyRSA, hash: crypto.SHA512, method: gjwt.SigningMethodRS512},
-	"PS256": {name: "PS256", key: KeyRSA, hash: crypto.SHA256, pss: true, method: strictPSS(gjwt.SigningMethodPS256)},
-	"PS384": {name: "PS384", key: KeyRSA, hash: crypto.SHA384, pss: true, method: strictPSS(gjwt.SigningMethodPS384)},
-	"PS512": {name: "PS512", key: KeyRSA, hash: crypto.SHA512, pss: true, method: strictPSS(gjwt.SigningMethodPS512)},
+	"PS256": {name: "PS256", key: KeyRSA, hash: crypto.SHA256, method: strictPSS(gjwt.SigningMethodPS256)},
+	"PS384": {name: "PS384", key: KeyRSA, hash: crypto.SHA384, method: strictPSS(gjwt.SigningMethodPS384)},
+	"PS512": {name: "PS512", key: KeyRSA, hash: crypto.SHA512, method: strictPSS(gjwt.SigningMethodPS512)},
 	"ES256": {name: "ES256", key: KeyEC, hash: crypto.SHA256, curve: elliptic.P256(), sigLen: 64, method: gjwt.SigningMethodES256},
 	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96, method: gjwt.SigningMethodES384},
 	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132, method: gjwt.SigningMethodES512},

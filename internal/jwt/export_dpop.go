@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -48,17 +47,9 @@ func ParseJWSUnsafe(token string) (*UnsafeJWS, Failure) {
 	if f != FailNone {
 		return nil, f
 	}
-	// parseUnsafe validated this segment and its JSON; decoding it again
-	// with the same decoder and the same parser yields the same object.
-	// It keeps the header gjson result, which parseUnsafe does not.
-	raw, err := b64url.DecodeString(token[:strings.IndexByte(token, '.')])
-	if err != nil {
-		return nil, FailMalformed
-	}
-	h, st := strictObject(raw)
-	if st != jsonOK {
-		return nil, FailMalformed
-	}
+	// parseUnsafe decoded the header and validated it as a strict JSON
+	// object: gjson reads those bytes as it did.
+	h := gjson.ParseBytes(u.rawHeader)
 	return &UnsafeJWS{
 		Alg: u.alg.name, Header: h, Typ: u.typ, HasTyp: u.hasTyp,
 		Payload: u.payload, SigningInput: []byte(u.input), Signature: u.sig,

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wasm-authn/wasm-authn/internal/keyedmac"
 )
 
 // Limits on keys.
@@ -44,11 +46,11 @@ type Key struct {
 	// for a shared secret.
 	Public crypto.PublicKey
 
-	secret []byte     // HS*: the shared secret
-	macs   *macStates // HS*: keyed HMAC states, see verifyMAC
-	spki   []byte     // DER SubjectPublicKeyInfo of Public
-	fp     [32]byte   // identity of the key material, see Fingerprint
-	bits   int        // RSA modulus size
+	secret []byte           // HS*: the shared secret
+	macs   [3]*keyedmac.MAC // HS*: keyed HMAC states, see verifyMAC
+	spki   []byte           // DER SubjectPublicKeyInfo of Public
+	fp     [32]byte         // identity of the key material, see Fingerprint
+	bits   int              // RSA modulus size
 }
 
 // SPKI returns the key's DER-encoded SubjectPublicKeyInfo (RFC 5280), nil
@@ -133,7 +135,12 @@ func NewSecretKey(secret []byte) (*Key, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("an HMAC secret must be at least %d bytes", MinSecretBytes)
 	}
-	k := &Key{Type: KeyOct, secret: append([]byte(nil), secret...), macs: new(macStates)}
+	k := &Key{Type: KeyOct, secret: append([]byte(nil), secret...)}
+	for _, a := range algorithms {
+		if a.key == KeyOct {
+			k.macs[a.macSlot] = keyedmac.New(a.hash.New, secret)
+		}
+	}
 	inner := sha256.Sum256(secret)
 	h := sha256.New()
 	h.Write([]byte("oct"))

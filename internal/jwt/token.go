@@ -20,6 +20,9 @@ type unverified struct {
 	header
 	// input is the JWS signing input: ASCII(header '.' payload), RFC 7515 §5.2.
 	input string
+	// rawHeader is the decoded protected header, validated as a strict
+	// JSON object.
+	rawHeader []byte
 	// payload is the decoded JWS payload: claims JSON not yet parsed.
 	payload []byte
 	sig     []byte
@@ -73,6 +76,7 @@ func parseUnsafe(token string, algs map[string]*algorithm) (*unverified, Failure
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
+	u.rawHeader = rawHeader
 	if f := u.header.read(list, algs); f != FailNone {
 		return nil, f
 	}
