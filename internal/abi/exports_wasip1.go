@@ -120,11 +120,14 @@ func streamCall(name string, id uint32, f func(Stream) Action) (action Action) {
 	return f(st.s)
 }
 
-// failClosed answers the current stream with a 500 without detail.
+// failClosed answers the current stream with a 500 without detail, or
+// resets it if even that fails.
 func failClosed() {
-	_ = SendLocalResponse(500, "wasm_authn_internal_error",
+	if err := SendLocalResponse(500, "wasm_authn_internal_error",
 		[]byte(`{"error":"internal_error","error_description":"the authentication filter failed"}`),
-		[]Header{{"content-type", "application/json"}}, -1)
+		[]Header{{"content-type", "application/json"}}, -1); err != nil {
+		_ = CloseStream(StreamRequest)
+	}
 }
 
 //go:wasmexport proxy_on_request_headers
