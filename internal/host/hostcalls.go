@@ -244,14 +244,8 @@ func envFunctions(abi abiVersion) []hostFn {
 		}},
 
 		{name: "proxy_get_buffer_status", params: p32(3), results: p32(1), fn: func(in *instance, s []uint64) {
-			t := BufferType(u32(s[0]))
-			if t > bufferTypeMax {
-				st(s, StatusBadArgument)
-				return
-			}
-			b := in.buffer(in.contextOrEffective(), t)
-			if b == nil {
-				st(s, StatusNotFound)
+			b, ok := in.bufferArg(s)
+			if !ok {
 				return
 			}
 			if !in.writeU32(u32(s[1]), uint32(len(b.data))) || !in.writeU32(u32(s[2]), 0) {
@@ -261,14 +255,8 @@ func envFunctions(abi abiVersion) []hostFn {
 			st(s, StatusOK)
 		}},
 		{name: "proxy_get_buffer_bytes", params: p32(5), results: p32(1), fn: func(in *instance, s []uint64) {
-			t := BufferType(u32(s[0]))
-			if t > bufferTypeMax {
-				st(s, StatusBadArgument)
-				return
-			}
-			b := in.buffer(in.contextOrEffective(), t)
-			if b == nil {
-				st(s, StatusNotFound)
+			b, ok := in.bufferArg(s)
+			if !ok {
 				return
 			}
 			start, length := uint64(u32(s[1])), uint64(u32(s[2]))
@@ -294,14 +282,8 @@ func envFunctions(abi abiVersion) []hostFn {
 			st(s, StatusOK)
 		}},
 		{name: "proxy_set_buffer_bytes", params: p32(5), results: p32(1), fn: func(in *instance, s []uint64) {
-			t := BufferType(u32(s[0]))
-			if t > bufferTypeMax {
-				st(s, StatusBadArgument)
-				return
-			}
-			b := in.buffer(in.contextOrEffective(), t)
-			if b == nil {
-				st(s, StatusNotFound)
+			b, ok := in.bufferArg(s)
+			if !ok {
 				return
 			}
 			data, ok := in.read(u32(s[3]), u32(s[4]))
@@ -483,6 +465,23 @@ func replaceWhitespace(s string) string {
 }
 
 // mutateMap implements add/replace/remove: BadArgument when the map is not mutable in this phase.
+// bufferArg resolves a buffer call's buffer type (s[0]) in the current
+// context; when it cannot, it writes the status (BadArgument for an unknown
+// type, NotFound for a buffer the context lacks) and reports false.
+func (in *instance) bufferArg(s []uint64) (*bufRef, bool) {
+	t := BufferType(u32(s[0]))
+	if t > bufferTypeMax {
+		s[0] = uint64(StatusBadArgument)
+		return nil, false
+	}
+	b := in.buffer(in.contextOrEffective(), t)
+	if b == nil {
+		s[0] = uint64(StatusNotFound)
+		return nil, false
+	}
+	return b, true
+}
+
 func (in *instance) mutateMap(s []uint64, withValue bool, f func(m *headerMap, k, v string)) {
 	t := MapType(u32(s[0]))
 	if t > mapTypeMax {
