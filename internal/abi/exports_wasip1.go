@@ -13,9 +13,40 @@ type streamState struct {
 }
 
 var (
-	roots   = map[uint32]Root{}
+	roots = map[uint32]Root{}
+	// The live streams: the newest one in newest, every other in streams.
+	// A worker mostly runs one stream's callbacks to its end before the
+	// next stream starts, so most streams never enter the map.
+	newest struct {
+		id uint32
+		st *streamState
+	}
 	streams = map[uint32]*streamState{}
 )
+
+func addStream(id uint32, st *streamState) {
+	if newest.st != nil && newest.id != id {
+		streams[newest.id] = newest.st
+	}
+	delete(streams, id) // a context id the host reuses replaces its stream
+	newest.id, newest.st = id, st
+}
+
+func lookupStream(id uint32) (*streamState, bool) {
+	if newest.st != nil && newest.id == id {
+		return newest.st, true
+	}
+	st, ok := streams[id]
+	return st, ok
+}
+
+func removeStream(id uint32) {
+	if newest.st != nil && newest.id == id {
+		newest.st = nil
+		return
+	}
+	delete(streams, id)
+}
 
 //go:wasmexport proxy_abi_version_0_2_1
 func proxyABIVersion() {}
@@ -35,7 +66,7 @@ func proxyOnContextCreate(id, parent uint32) {
 	if !ok {
 		return
 	}
-	streams[id] = &streamState{s: r.NewStream(id)}
+	addStream(id, &streamState{s: r.NewStream(id)})
 }
 
 //go:wasmexport proxy_on_vm_start
@@ -93,7 +124,7 @@ func proxyOnHTTPCallResponse(id, token, numHeaders, bodySize, numTrailers uint32
 
 // streamCall runs f for stream id, failing the stream closed on a panic.
 func streamCall(name string, id uint32, f func(Stream) Action) (action Action) {
-	st, ok := streams[id]
+	st, ok := lookupStream(id)
 	if !ok {
 		// A stream the plugin never created (no root for it): its request
 		// was never judged, so it must not pass. Later callbacks of a
@@ -173,7 +204,7 @@ func proxyOnResponseTrailers(id, n uint32) uint32 {
 }
 
 func finishStream(name string, id uint32) {
-	st, ok := streams[id]
+	st, ok := lookupStream(id)
 	if !ok || st.done {
 		return
 	}
@@ -189,7 +220,7 @@ func proxyOnLog(id uint32) {
 
 //go:wasmexport proxy_on_done
 func proxyOnDone(id uint32) uint32 {
-	if _, ok := streams[id]; ok {
+	if _, ok := lookupStream(id); ok {
 		finishStream("proxy_on_done", id)
 	}
 	return 1
@@ -197,9 +228,9 @@ func proxyOnDone(id uint32) uint32 {
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(id uint32) {
-	if _, ok := streams[id]; ok {
+	if _, ok := lookupStream(id); ok {
 		finishStream("proxy_on_delete", id)
-		delete(streams, id)
+		removeStream(id)
 		collectAfterStream()
 		return
 	}

@@ -22,6 +22,22 @@ func Log(level LogLevel, msg string) {
 	proxyLog(uint32(level), strPtr(msg), uint32(len(msg)))
 }
 
+// ret receives what host calls write back. A local variable passed by
+// address to a wasmimport function escapes to the heap, an allocation per
+// call; the VM runs one callback at a time and every call reads ret as soon
+// as the host returns, before any other host call (the allocator the host
+// may call meanwhile does not touch it).
+var ret struct {
+	ptr, size, cas uint32
+	u64            uint64
+}
+
+// retSlots clears and returns the pointer and size slots of ret.
+func retSlots() (*uint32, *uint32) {
+	ret.ptr, ret.size = 0, 0
+	return &ret.ptr, &ret.size
+}
+
 // received turns the (pointer, size) a host call wrote into a Go slice.
 func received(call string, ptr, size uint32) ([]byte, error) {
 	b, ok := take(ptr, size)
@@ -36,11 +52,11 @@ func received(call string, ptr, size uint32) ([]byte, error) {
 // integers 8-byte little-endian, booleans one byte).
 func GetProperty(path ...string) ([]byte, error) {
 	p := strings.Join(path, "\x00")
-	var ptr, size uint32
-	if err := statusErr("proxy_get_property", proxyGetProperty(strPtr(p), uint32(len(p)), &ptr, &size)); err != nil {
+	ptr, size := retSlots()
+	if err := statusErr("proxy_get_property", proxyGetProperty(strPtr(p), uint32(len(p)), ptr, size)); err != nil {
 		return nil, err
 	}
-	return received("proxy_get_property", ptr, size)
+	return received("proxy_get_property", *ptr, *size)
 }
 
 // SendLocalResponse asks the host to answer the current stream itself. The
@@ -55,11 +71,13 @@ func SendLocalResponse(status uint32, details string, body []byte, headers []Hea
 // GetSharedData reads a value shared by every VM with the same vm_id, and
 // its compare-and-swap token.
 func GetSharedData(key string) ([]byte, uint32, error) {
-	var ptr, size, cas uint32
-	if err := statusErr("proxy_get_shared_data", proxyGetSharedData(strPtr(key), uint32(len(key)), &ptr, &size, &cas)); err != nil {
+	ptr, size := retSlots()
+	ret.cas = 0
+	if err := statusErr("proxy_get_shared_data", proxyGetSharedData(strPtr(key), uint32(len(key)), ptr, size, &ret.cas)); err != nil {
 		return nil, 0, err
 	}
-	b, err := received("proxy_get_shared_data", ptr, size)
+	cas := ret.cas
+	b, err := received("proxy_get_shared_data", *ptr, *size)
 	return b, cas, err
 }
 
@@ -72,30 +90,31 @@ func SetSharedData(key string, value []byte, cas uint32) error {
 // GetHeader returns the FIRST value of key in map m (Envoy returns only the
 // first of repeated headers; use GetHeaders to see them all).
 func GetHeader(m MapType, key string) (string, error) {
-	var ptr, size uint32
-	if err := statusErr("proxy_get_header_map_value", proxyGetHeaderMapValue(uint32(m), strPtr(key), uint32(len(key)), &ptr, &size)); err != nil {
+	ptr, size := retSlots()
+	if err := statusErr("proxy_get_header_map_value", proxyGetHeaderMapValue(uint32(m), strPtr(key), uint32(len(key)), ptr, size)); err != nil {
 		return "", err
 	}
-	b, err := received("proxy_get_header_map_value", ptr, size)
+	b, err := received("proxy_get_header_map_value", *ptr, *size)
 	return string(b), err
 }
 
-// GetHeaders returns every entry of map m in the host's order, duplicates
-// included.
-func GetHeaders(m MapType) ([]Header, error) {
-	var ptr, size uint32
-	if err := statusErr("proxy_get_header_map_pairs", proxyGetHeaderMapPairs(uint32(m), &ptr, &size)); err != nil {
-		return nil, err
+// VisitHeaders calls count with the number of entries of map m, then f
+// with each entry in the host's order, duplicates included (see
+// VisitPairs). Reading the map this way saves building a slice the caller
+// would only copy.
+func VisitHeaders(m MapType, count func(n int), f func(key, value string)) error {
+	ptr, size := retSlots()
+	if err := statusErr("proxy_get_header_map_pairs", proxyGetHeaderMapPairs(uint32(m), ptr, size)); err != nil {
+		return err
 	}
-	b, err := received("proxy_get_header_map_pairs", ptr, size)
+	b, err := received("proxy_get_header_map_pairs", *ptr, *size)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	hs, err := DecodePairs(b)
-	if err != nil {
-		return nil, &Error{Call: "proxy_get_header_map_pairs", Status: StatusParseFailure}
+	if VisitPairs(b, count, f) != nil {
+		return &Error{Call: "proxy_get_header_map_pairs", Status: StatusParseFailure}
 	}
-	return hs, nil
+	return nil
 }
 
 // SetHeaders replaces the whole map m.
@@ -121,11 +140,11 @@ func RemoveHeader(m MapType, key string) error {
 
 // GetBuffer reads up to maxSize bytes from start of buffer t.
 func GetBuffer(t BufferType, start, maxSize uint32) ([]byte, error) {
-	var ptr, size uint32
-	if err := statusErr("proxy_get_buffer_bytes", proxyGetBufferBytes(uint32(t), start, maxSize, &ptr, &size)); err != nil {
+	ptr, size := retSlots()
+	if err := statusErr("proxy_get_buffer_bytes", proxyGetBufferBytes(uint32(t), start, maxSize, ptr, size)); err != nil {
 		return nil, err
 	}
-	return received("proxy_get_buffer_bytes", ptr, size)
+	return received("proxy_get_buffer_bytes", *ptr, *size)
 }
 
 // SetBuffer replaces size bytes at start of buffer t with data.
@@ -161,11 +180,11 @@ func HTTPCall(cluster string, headers []Header, body []byte, trailers []Header, 
 
 // CallForeignFunction calls a host extension such as Envoy's verify_signature.
 func CallForeignFunction(name string, args []byte) ([]byte, error) {
-	var ptr, size uint32
-	if err := statusErr("proxy_call_foreign_function", proxyCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), &ptr, &size)); err != nil {
+	ptr, size := retSlots()
+	if err := statusErr("proxy_call_foreign_function", proxyCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), ptr, size)); err != nil {
 		return nil, err
 	}
-	return received("proxy_call_foreign_function", ptr, size)
+	return received("proxy_call_foreign_function", *ptr, *size)
 }
 
 // SetTickPeriod arms the root context's timer; 0 disables it.

@@ -12,8 +12,10 @@ import (
 
 // pinned holds every buffer handed to the host by proxy_on_memory_allocate
 // until the binding takes it. Without it the host-filled bytes would be
-// garbage the moment the allocator returns.
-var pinned = map[uint32][]byte{}
+// garbage the moment the allocator returns. A host call returns at most one
+// buffer and the binding takes it at once, so the list is short: a slice
+// searched from the end costs less than a map.
+var pinned [][]byte
 
 // gcStress, set by WASM_AUTHN_GC_STRESS=1 in the VM environment, runs a full
 // collection (and churns the heap) after every host call that handed memory
@@ -40,9 +42,8 @@ func proxyOnMemoryAllocate(size uint32) uint32 {
 		size = 1
 	}
 	buf := make([]byte, size)
-	p := uint32(uintptr(unsafe.Pointer(&buf[0])))
-	pinned[p] = buf
-	return p
+	pinned = append(pinned, buf)
+	return addr(buf)
 }
 
 // take returns the host-filled buffer at ptr and unpins it. A zero size is an
@@ -51,19 +52,27 @@ func take(ptr, size uint32) ([]byte, bool) {
 	if gcStress {
 		stress()
 	}
-	if size == 0 {
-		if ptr != 0 {
-			delete(pinned, ptr)
+	for i := len(pinned) - 1; i >= 0; i-- {
+		buf := pinned[i]
+		if addr(buf) != ptr {
+			continue
 		}
-		return nil, true
+		pinned[i] = pinned[len(pinned)-1]
+		pinned[len(pinned)-1] = nil
+		pinned = pinned[:len(pinned)-1]
+		if size == 0 {
+			return nil, true
+		}
+		if uint32(len(buf)) < size {
+			return nil, false
+		}
+		return buf[:size:size], true
 	}
-	buf, ok := pinned[ptr]
-	if !ok || uint32(len(buf)) < size {
-		return nil, false
-	}
-	delete(pinned, ptr)
-	return buf[:size:size], true
+	// A zero size is an empty value, whether or not the host allocated.
+	return nil, size == 0
 }
+
+func addr(buf []byte) uint32 { return uint32(uintptr(unsafe.Pointer(&buf[0]))) }
 
 // garbage keeps churned allocations alive until the next stress round so the
 // collector has freed spans to hand out.
@@ -107,17 +116,18 @@ func collect() {
 	// Buffers the host allocated but never handed back (an error path)
 	// would be pinned forever; nothing is in flight between callbacks.
 	clear(pinned)
+	pinned = pinned[:0]
 }
 
 // streamEnds counts the streams deleted since the last look at the heap.
 var streamEnds int
 
 // collectAfterStream is collect, but reading the allocation counter (about
-// 1.4 µs in Wasm, a tenth of a pass-through request) only every 8th stream:
-// a stream allocates a few kilobytes, so the heap overshoots the 4 MiB
-// budget by a few dozen kilobytes at most.
+// 1.4 µs in Wasm, more than a tenth of a pass-through request) only every
+// 16th stream: a stream allocates a few kilobytes, so the heap overshoots
+// the 4 MiB budget by well under a megabyte.
 func collectAfterStream() {
-	if streamEnds++; streamEnds < 8 && !gcStress {
+	if streamEnds++; streamEnds < 16 && !gcStress {
 		return
 	}
 	streamEnds = 0

@@ -40,40 +40,55 @@ func EncodePairs(hs []Header) []byte {
 
 var errPairs = errors.New("malformed header pairs")
 
-// DecodePairs parses the pair format. An empty input (the host's encoding of
-// an empty map, also a single NUL byte per the spec) is an empty map.
+// DecodePairs parses the pair format into a slice (see VisitPairs).
+func DecodePairs(b []byte) ([]Header, error) {
+	var hs []Header
+	err := VisitPairs(b, func(n int) { hs = make([]Header, 0, n) }, func(k, v string) { hs = append(hs, Header{Key: k, Value: v}) })
+	if err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
+// VisitPairs parses the pair format and calls f with each entry in order,
+// after calling count, if not nil, with the number of entries.
+// An empty input (the host's encoding of an empty map, also a single NUL
+// byte per the spec) is an empty map. On malformed input it returns an
+// error, possibly after f has seen the entries before the fault.
 //
 // The keys and values share b's memory instead of copying it, two
 // allocations fewer per header on every request: b must never change
-// afterwards. GetHeaders passes the buffer the host filled, which nothing
+// afterwards. VisitHeaders passes the buffer the host filled, which nothing
 // writes again, and which the strings keep alive.
-func DecodePairs(b []byte) ([]Header, error) {
+func VisitPairs(b []byte, count func(n int), f func(key, value string)) error {
 	if len(b) == 0 || (len(b) == 1 && b[0] == 0) {
-		return nil, nil
+		return nil
 	}
 	if len(b) < 4 {
-		return nil, errPairs
+		return errPairs
 	}
 	n := binary.LittleEndian.Uint32(b)
 	if uint64(n)*8 > uint64(len(b)-4) {
-		return nil, errPairs
+		return errPairs
 	}
 	sizes := b[4 : 4+8*n]
 	data := b[4+8*n:]
-	hs := make([]Header, 0, n)
+	if count != nil {
+		count(int(n))
+	}
 	for i := uint32(0); i < n; i++ {
 		kl := uint64(binary.LittleEndian.Uint32(sizes[8*i:]))
 		vl := uint64(binary.LittleEndian.Uint32(sizes[8*i+4:]))
 		if kl+1+vl+1 > uint64(len(data)) {
-			return nil, errPairs
+			return errPairs
 		}
 		if data[kl] != 0 || data[kl+1+vl] != 0 {
-			return nil, errPairs
+			return errPairs
 		}
-		hs = append(hs, Header{Key: view(data[:kl]), Value: view(data[kl+1 : kl+1+vl])})
+		f(view(data[:kl]), view(data[kl+1:kl+1+vl]))
 		data = data[kl+1+vl+1:]
 	}
-	return hs, nil
+	return nil
 }
 
 // view returns b's bytes as a string without copying them (see DecodePairs).

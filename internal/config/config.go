@@ -202,6 +202,7 @@ func (c *compiler) policy(v any) *policy.Policy {
 				c.ps.add(index(rp, i)+".name", "duplicate rule name %q", r.Name)
 			}
 			names[r.Name] = true
+			r.Index = len(p.Rules)
 			p.Rules = append(p.Rules, r)
 		}
 	}

@@ -25,6 +25,10 @@ type root struct {
 	policy  *policy.Policy
 	metrics *metrics
 
+	// allowedLog holds each rule's debug line for an allowed request, by
+	// rule index, made once instead of per request.
+	allowedLog []string
+
 	// Remote keys of jwt providers, callouts in flight, and streams paused
 	// until keys arrive.
 	remotes  []*remoteKeys
@@ -79,6 +83,10 @@ func (r *root) OnConfigure(size int) bool {
 		return false
 	}
 	r.policy, r.metrics = p, m
+	r.allowedLog = make([]string, len(p.Rules))
+	for i, rule := range p.Rules {
+		r.allowedLog[i] = "wasm-authn: allowed by rule " + rule.Name
+	}
 	r.callouts, r.waiting, r.remotes = map[uint32]*remoteKeys{}, map[uint32]*stream{}, nil
 	verifier := &hostVerifier{}
 	now := time.Now()
@@ -199,6 +207,11 @@ type stream struct {
 	// While paused for keys: until when, and the providers waited for.
 	deadline time.Time
 	pending  []int
+	// req is the request as read in the latest judge; it lives as long as
+	// the stream, which saves an allocation per request.
+	req authn.Request
+	// verdicts holds the providers' verdicts of the latest judge.
+	verdicts [2]policy.ProviderVerdict
 }
 
 // OnRequestHeaders judges the request. Every host error on this path ends
@@ -220,32 +233,36 @@ func (s *stream) judge(now time.Time) abi.Action {
 	if p == nil {
 		return s.deny(authn.Deny(authn.ReasonInternal, "the filter is not configured"), nil, "")
 	}
-	hs, err := abi.GetHeaders(abi.MapRequestHeaders)
-	if err != nil {
-		return s.fail("read request headers", err)
-	}
-	req := &authn.Request{Headers: make([]authn.Header, 0, len(hs)), Now: now}
+	s.req = authn.Request{Headers: s.req.Headers[:0], Now: now}
+	req := &s.req
 	authorizations := 0
 	var spoofed []string
-	for _, h := range hs {
+	err := abi.VisitHeaders(abi.MapRequestHeaders, func(n int) {
+		if cap(req.Headers) < n {
+			req.Headers = make([]authn.Header, 0, n)
+		}
+	}, func(k, v string) {
 		// Envoy's codecs lower-case header names; do not rely on it.
-		h.Key = strings.ToLower(h.Key)
-		switch h.Key {
+		k = lowerASCII(k)
+		switch k {
 		case ":method":
-			req.Method = h.Value
+			req.Method = v
 		case ":scheme":
-			req.Scheme = h.Value
+			req.Scheme = v
 		case ":authority":
-			req.Authority = h.Value
+			req.Authority = v
 		case ":path":
-			req.Path = h.Value
+			req.Path = v
 		case "authorization":
 			authorizations++
 		}
-		if s.isIdentityHeader(h.Key) && !contains(spoofed, h.Key) {
-			spoofed = append(spoofed, h.Key)
+		if s.isIdentityHeader(k) && !contains(spoofed, k) {
+			spoofed = append(spoofed, k)
 		}
-		req.Headers = append(req.Headers, authn.Header{Key: h.Key, Value: h.Value})
+		req.Headers = append(req.Headers, authn.Header{Key: k, Value: v})
+	})
+	if err != nil {
+		return s.fail("read request headers", err)
 	}
 	if testPanic != nil {
 		testPanic(req)
@@ -267,7 +284,7 @@ func (s *stream) judge(now time.Time) abi.Action {
 	if rule == nil {
 		return s.deny(authn.Deny(authn.ReasonNoRule, "no rule allows this request"), nil, "")
 	}
-	d := p.Decide(req, rule)
+	d := p.Decide(req, rule, s.verdicts[:0])
 	if d.Pending {
 		return s.wait(&d, now)
 	}
@@ -279,7 +296,7 @@ func (s *stream) judge(now time.Time) abi.Action {
 		return s.fail("edit the request", err)
 	}
 	s.root.metrics.allowed()
-	abi.Log(abi.LogDebug, "wasm-authn: allowed by rule "+rule.Name)
+	abi.Log(abi.LogDebug, s.root.allowedLog[rule.Index])
 	return abi.Continue
 }
 
@@ -361,23 +378,32 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 		return nil // anonymous
 	}
 	id := s.root.policy.Identity
-	set := [][2]string{
-		{id.Method, d.Provider.Method()},
-		{id.Provider, d.Provider.Name()},
-		{id.Principal, d.Identity.Principal},
+	if err := replace(id.Method, d.Provider.Method()); err != nil {
+		return err
+	}
+	if err := replace(id.Provider, d.Provider.Name()); err != nil {
+		return err
+	}
+	if err := replace(id.Principal, d.Identity.Principal); err != nil {
+		return err
 	}
 	for k, v := range d.Identity.Metadata {
-		set = append(set, [2]string{id.MetadataPrefix + k, v})
+		if err := replace(id.MetadataPrefix+k, v); err != nil {
+			return err
+		}
 	}
 	for _, h := range d.Headers {
-		set = append(set, [2]string{h.Key, h.Value})
-	}
-	for _, kv := range set {
-		if err := abi.ReplaceHeader(abi.MapRequestHeaders, kv[0], authn.CleanValue(kv[1])); err != nil {
+		if err := replace(h.Key, h.Value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// replace sets request header k to v, cleaned of characters a header
+// value must not hold.
+func replace(k, v string) error {
+	return abi.ReplaceHeader(abi.MapRequestHeaders, k, authn.CleanValue(v))
 }
 
 // fail denies with a 503 after an unexpected host error.
@@ -425,6 +451,26 @@ func (s *stream) deny(e *authn.Error, challenges []string, rule string) abi.Acti
 		_ = abi.CloseStream(abi.StreamRequest)
 	}
 	return abi.Pause
+}
+
+// lowerASCII lower-cases the ASCII letters of a header name, as HTTP
+// compares field names (RFC 9110 §5.1); other bytes stay as they are, so
+// that no Unicode folding (the Kelvin sign to "k", say) makes a name equal
+// to one the upstream would tell apart. Names already in lower case, as
+// Envoy passes them, are returned without a copy.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {

@@ -358,7 +358,7 @@ func TestRulesAdmitDifferentPeers(t *testing.T) {
 	}
 	for i, tt := range tests {
 		current = tt.peer
-		d := pol.Decide(request(), tt.rule)
+		d := pol.Decide(request(), tt.rule, nil)
 		status := 0
 		if !d.Allow {
 			status = d.Err.HTTPStatus()

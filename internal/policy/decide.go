@@ -84,15 +84,34 @@ func (d *Decision) verdict(i int) *authn.Verdict {
 	return &authn.Verdict{}
 }
 
+// concat returns a followed by b. With one of them empty it returns the
+// other, capped at its length, without copying: a later concat onto the
+// result then copies instead of writing into the provider's slice.
+func concat[T any](a, b []T) []T {
+	switch {
+	case len(b) == 0:
+		return a
+	case len(a) == 0:
+		return b[:len(b):len(b)]
+	}
+	return append(a[:len(a):len(a)], b...)
+}
+
 // Decide judges req under rule r: every provider the rule refers to is
 // consulted exactly once. A credential that is presented and rejected
 // denies the request even if another requirement is met: presented
 // credentials must be valid.
-func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
+//
+// buf, when it has room for them, holds the verdicts (Decision.Verdicts),
+// which saves the caller an allocation per request.
+func (p *Policy) Decide(req *authn.Request, r *Rule, buf []ProviderVerdict) Decision {
 	if r.Anonymous {
 		return Decision{Allow: true}
 	}
-	d := Decision{Verdicts: make([]ProviderVerdict, 0, len(r.Uses))}
+	if cap(buf) < len(r.Uses) {
+		buf = make([]ProviderVerdict, 0, len(r.Uses))
+	}
+	d := Decision{Verdicts: buf[:0]}
 	for _, i := range r.Uses {
 		d.Verdicts = append(d.Verdicts, ProviderVerdict{Provider: i, Verdict: p.Providers[i].Authenticate(req)})
 	}
@@ -160,10 +179,10 @@ func (p *Policy) Decide(req *authn.Request, r *Rule) Decision {
 		d.Identity = d.verdict(first.Provider).Identity
 		for _, i := range r.Uses {
 			if v := d.verdict(i); v.Outcome == authn.Valid {
-				d.Headers = append(d.Headers, v.Identity.Headers...)
-				d.Strip.RemoveHeaders = append(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders...)
-				d.Strip.RemoveQuery = append(d.Strip.RemoveQuery, v.Strip.RemoveQuery...)
-				d.Strip.RemoveCookies = append(d.Strip.RemoveCookies, v.Strip.RemoveCookies...)
+				d.Headers = concat(d.Headers, v.Identity.Headers)
+				d.Strip.RemoveHeaders = concat(d.Strip.RemoveHeaders, v.Strip.RemoveHeaders)
+				d.Strip.RemoveQuery = concat(d.Strip.RemoveQuery, v.Strip.RemoveQuery)
+				d.Strip.RemoveCookies = concat(d.Strip.RemoveCookies, v.Strip.RemoveCookies)
 			}
 		}
 		return d

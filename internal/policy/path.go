@@ -10,10 +10,22 @@ func UnsafePath(p string) string {
 	if !strings.HasPrefix(p, "/") {
 		return "the path must start with '/'"
 	}
-	if strings.Contains(p, "//") {
-		return "the path contains an empty segment"
-	}
-	for i := 0; i < len(p); i++ {
+	// One pass over the bytes, which also sees each segment end (the '/'
+	// that follows it, or the end of the path) with its start.
+	seg := 1
+	for i := 1; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			switch p[seg:i] {
+			case "":
+				if i < len(p) {
+					return "the path contains an empty segment"
+				}
+			case ".", "..":
+				return "the path contains a dot segment"
+			}
+			seg = i + 1
+			continue
+		}
 		switch c := p[i]; {
 		case c == '\\':
 			return "the path contains a backslash"
@@ -30,11 +42,6 @@ func UnsafePath(p string) string {
 			if unreservedOrSep(unhex(p[i+1])<<4 | unhex(p[i+2])) {
 				return "the path percent-encodes a character that must not be encoded"
 			}
-		}
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "." || seg == ".." {
-			return "the path contains a dot segment"
 		}
 	}
 	return ""

@@ -39,7 +39,9 @@ type Policy struct {
 
 // Rule is one ordered policy rule.
 type Rule struct {
-	Name      string
+	Name string
+	// Index is the rule's position in Policy.Rules.
+	Index     int
 	Match     Match
 	Anonymous bool
 	Require   *Expr

@@ -121,7 +121,7 @@ func TestDecide(t *testing.T) {
 				p.Providers = append(p.Providers, &fake{name: "p" + string(rune('0'+i)), v: v})
 			}
 			r := &Rule{Name: "r", Require: tt.expr, Uses: tt.expr.Providers()}
-			d := p.Decide(&authn.Request{}, r)
+			d := p.Decide(&authn.Request{}, r, nil)
 			if tt.want == authn.ReasonNone {
 				if !d.Allow || d.Provider.Name() != tt.provider {
 					t.Fatalf("Decide = %+v; want allowed by %s", d, tt.provider)
