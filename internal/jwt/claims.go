@@ -31,11 +31,15 @@ type Claims struct {
 	Scopes []string
 
 	raw     []byte
-	doc     gjson.Result
 	members []member // the top-level members, in order
 
-	audBuf [1]string // Audience of a single-string "aud"
+	audBuf    [1]string            // Audience of a single-string "aud"
+	memberBuf [claimMembers]member // members' storage for most payloads
 }
+
+// claimMembers is how many top-level members a Claims holds without a
+// second allocation; access tokens commonly have 8 to 15.
+const claimMembers = 16
 
 // Raw returns the claims JSON as signed. Callers must not modify it.
 func (c *Claims) Raw() []byte { return c.raw }
@@ -50,7 +54,7 @@ func (c *Claims) Lookup(path ClaimPath) gjson.Result {
 		}
 		return gjson.Result{}
 	}
-	return c.doc.Get(path.gjson)
+	return gjson.Get(view(c.raw), path.gjson)
 }
 
 // HasScope reports whether the token grants scope s.
@@ -73,16 +77,15 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	// One pass validates the payload and lists its members, instead of one
 	// scan of the payload per registered claim: in Wasm the scans are a
 	// large part of a token's cost.
-	var buf [16]member
-	members, st := scanObject(payload, buf[:0])
+	c := &Claims{raw: payload}
+	members, st := scanObject(payload, c.memberBuf[:0])
 	switch st {
 	case jsonDuplicate:
 		return nil, FailDuplicateKey
 	case jsonInvalid:
 		return nil, FailMalformed
 	}
-	c := &Claims{raw: payload, doc: gjson.Parse(view(payload))}
-	c.members = append(make([]member, 0, len(members)), members...)
+	c.members = members
 	ok := true
 	str := func(raw []byte, dst *string) {
 		v, good := jsonString(raw)

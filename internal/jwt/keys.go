@@ -208,38 +208,55 @@ func (s *KeySet) HasSymmetric() bool {
 //     has exactly one such key; else FailUnknownKID.
 //   - a token without a kid: the key that fits a, if exactly one does;
 //     else FailNoKey.
+//
+// Callers must not modify the slice, which may share the set's array.
 func (s *KeySet) candidates(a *algorithm, kid string, hasKID bool) ([]*Key, Failure) {
 	if s == nil {
 		return nil, FailNoKey
 	}
 	if hasKID && s.kids[kid] {
-		var out []*Key
-		for _, k := range s.keys {
+		first, n := -1, 0
+		for i, k := range s.keys {
+			if k.ID == kid && k.fits(a) {
+				if first < 0 {
+					first = i
+				}
+				n++
+			}
+		}
+		switch n {
+		case 0:
+			return nil, FailNoKey // the kid names a key of another type: confusion
+		case 1:
+			return s.one(first), FailNone
+		}
+		out := make([]*Key, 0, n)
+		for _, k := range s.keys[first:] {
 			if k.ID == kid && k.fits(a) {
 				out = append(out, k)
 			}
 		}
-		if len(out) == 0 {
-			return nil, FailNoKey // the kid names a key of another type: confusion
-		}
 		return out, FailNone
 	}
-	var only *Key
-	n := 0
-	for _, k := range s.keys {
+	only, n := -1, 0
+	for i, k := range s.keys {
 		if k.fits(a) && (!hasKID || k.ID == "") {
-			only = k
+			only = i
 			n++
 		}
 	}
 	switch {
 	case n == 1:
-		return []*Key{only}, FailNone
+		return s.one(only), FailNone
 	case hasKID:
 		return nil, FailUnknownKID
 	}
 	return nil, FailNoKey
 }
+
+// one returns the set's i-th key as a one-key slice of the set's own
+// array, without allocating; callers must not modify it.
+func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 
 // ParseJWKS parses a JSON Web Key Set (RFC 7517 §5) for verification. Keys
 // this package cannot or must not use are skipped, each with a reason in

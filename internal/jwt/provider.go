@@ -107,6 +107,7 @@ type Options struct {
 type Provider struct {
 	name, realm   string
 	sources       []Source
+	stripNames    [][]string // per source, its header, query or cookie name alone
 	maxToken      int
 	keep          bool
 	v             validator
@@ -136,6 +137,16 @@ func New(o Options) (*Provider, error) {
 	}
 	if len(p.sources) == 0 {
 		p.sources = []Source{{Header: "authorization"}}
+	}
+	for _, s := range p.sources {
+		name := s.Header
+		switch {
+		case s.Query != "":
+			name = s.Query
+		case s.Cookie != "":
+			name = s.Cookie
+		}
+		p.stripNames = append(p.stripNames, []string{name})
 	}
 	if p.maxToken <= 0 {
 		p.maxToken = DefaultMaxTokenBytes
@@ -375,7 +386,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 		found++
 		tok = v
 	}
-	for _, s := range p.sources {
+	for i, s := range p.sources {
 		n := found
 		switch {
 		case s.Query != "":
@@ -387,28 +398,38 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				add(v)
 			}
 			if found > n {
-				strip.RemoveQuery = append(strip.RemoveQuery, s.Query)
+				strip.RemoveQuery = appendName(strip.RemoveQuery, p.stripNames[i])
 			}
 		case s.Cookie != "":
-			for _, h := range req.Values("cookie") {
-				for _, v := range cookieValues(h, s.Cookie) {
+			for _, h := range req.Headers {
+				if h.Key != "cookie" {
+					continue
+				}
+				for _, v := range cookieValues(h.Value, s.Cookie) {
 					add(v)
 				}
 			}
 			if found > n {
-				strip.RemoveCookies = append(strip.RemoveCookies, s.Cookie)
+				strip.RemoveCookies = appendName(strip.RemoveCookies, p.stripNames[i])
 			}
 		case s.Header == "authorization" && s.Prefix == "":
-			for _, v := range req.Values("authorization") {
-				if t, ok := cutBearer(v); ok {
+			for _, h := range req.Headers {
+				if h.Key != "authorization" {
+					continue
+				}
+				if t, ok := cutBearer(h.Value); ok {
 					add(t)
 				}
 			}
 			if found > n {
-				strip.RemoveHeaders = append(strip.RemoveHeaders, s.Header)
+				strip.RemoveHeaders = appendName(strip.RemoveHeaders, p.stripNames[i])
 			}
 		default:
-			for _, v := range req.Values(s.Header) {
+			for _, h := range req.Headers {
+				if h.Key != s.Header {
+					continue
+				}
+				v := h.Value
 				if s.Prefix != "" {
 					if len(v) < len(s.Prefix) || !strings.EqualFold(v[:len(s.Prefix)], s.Prefix) {
 						continue
@@ -418,7 +439,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				add(strings.Trim(v, " \t"))
 			}
 			if found > n {
-				strip.RemoveHeaders = append(strip.RemoveHeaders, s.Header)
+				strip.RemoveHeaders = appendName(strip.RemoveHeaders, p.stripNames[i])
 			}
 		}
 	}
@@ -433,6 +454,16 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 		return "", strip, FailEmptyToken
 	}
 	return tok, strip, FailNone
+}
+
+// appendName appends the one name in name to list. The first name is the
+// provider's own one-element slice, shared and never written: its capacity
+// is its length, so appending to it copies.
+func appendName(list, name []string) []string {
+	if list == nil {
+		return name[:1:1]
+	}
+	return append(list, name[0])
 }
 
 // cutBearer returns the token68 after a case-insensitive "Bearer" scheme

@@ -32,14 +32,14 @@ type verified struct {
 //     kid), by the host if it can, else in Wasm.
 //  4. the claims, parsed once, then in order: typ, iss, aud, exp, nbf,
 //     iat, lifetime, the provider's claim matchers.
-func (v *validator) verify(token string, now time.Time, set *KeySet, host SignatureVerifier) (*verified, Failure) {
+func (v *validator) verify(token string, now time.Time, set *KeySet, host SignatureVerifier) (verified, Failure) {
 	u, f := parseUnsafe(token, v.algs)
 	if f != FailNone {
-		return nil, f
+		return verified{}, f
 	}
 	keys, f := set.candidates(u.alg, u.kid, u.hasKID)
 	if f != FailNone {
-		return nil, f
+		return verified{}, f
 	}
 	var key *Key
 	f = FailSignature
@@ -56,16 +56,16 @@ func (v *validator) verify(token string, now time.Time, set *KeySet, host Signat
 		}
 	}
 	if key == nil {
-		return nil, f
+		return verified{}, f
 	}
 	c, f := parseClaims(u.payload)
 	if f != FailNone {
-		return nil, f
+		return verified{}, f
 	}
 	if f := v.checkClaims(c, &u.header, now); f != FailNone {
-		return nil, f
+		return verified{}, f
 	}
-	return &verified{claims: c, key: key}, FailNone
+	return verified{claims: c, key: key}, FailNone
 }
 
 func (v *validator) checkClaims(c *Claims, h *header, now time.Time) Failure {

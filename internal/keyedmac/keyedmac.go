@@ -25,7 +25,10 @@ type MAC struct {
 	state atomic.Pointer[keyed]
 }
 
-type keyed struct{ h hash.Hash }
+type keyed struct {
+	h   hash.Hash
+	sum [64]byte // room for the HMAC of any SHA-2 hash, see Equal
+}
 
 // New returns the MAC of h under key (copied).
 func New(h func() hash.Hash, key []byte) *MAC {
@@ -36,7 +39,7 @@ func New(h func() hash.Hash, key []byte) *MAC {
 func (m *MAC) Sum(dst []byte, parts ...string) []byte {
 	s := m.state.Swap(nil)
 	if s == nil {
-		s = &keyed{hmac.New(m.h, m.key)}
+		s = &keyed{h: hmac.New(m.h, m.key)}
 	}
 	for _, p := range parts {
 		// Write only reads its argument: a view of p's bytes saves a copy.
@@ -46,4 +49,21 @@ func (m *MAC) Sum(dst []byte, parts ...string) []byte {
 	s.h.Reset()
 	m.state.Store(s)
 	return dst
+}
+
+// Equal reports, in constant time, whether mac is the HMAC of the
+// concatenation of parts. Unlike Sum it allocates nothing: the HMAC is
+// written to the keyed state's own buffer, which only this call holds.
+func (m *MAC) Equal(mac []byte, parts ...string) bool {
+	s := m.state.Swap(nil)
+	if s == nil {
+		s = &keyed{h: hmac.New(m.h, m.key)}
+	}
+	for _, p := range parts {
+		s.h.Write(unsafe.Slice(unsafe.StringData(p), len(p)))
+	}
+	ok := hmac.Equal(s.h.Sum(s.sum[:0]), mac)
+	s.h.Reset()
+	m.state.Store(s)
+	return ok
 }

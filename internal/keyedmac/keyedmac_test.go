@@ -46,3 +46,34 @@ func TestSumAppends(t *testing.T) {
 		t.Fatalf("Sum = %x", got)
 	}
 }
+
+// Equal accepts the HMAC and refuses any other value, also when several
+// goroutines share the MAC.
+func TestEqual(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	for _, h := range []func() hash.Hash{sha256.New, sha512.New384, sha512.New} {
+		m := New(h, key)
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 50 {
+					msg := fmt.Sprintf("msg-%d-%d", g, i)
+					ref := hmac.New(h, key)
+					ref.Write([]byte(msg))
+					mac := ref.Sum(nil)
+					if !m.Equal(mac, msg) {
+						t.Errorf("Equal(HMAC(%q)) = false", msg)
+					}
+					bad := bytes.Clone(mac)
+					bad[i%len(bad)] ^= 1
+					if m.Equal(bad, msg) || m.Equal(mac[:len(mac)-1], msg) || m.Equal(mac, msg+"x") || m.Equal(nil, msg) {
+						t.Errorf("Equal accepted a wrong HMAC of %q", msg)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
