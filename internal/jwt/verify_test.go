@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -452,4 +453,22 @@ func TestVerifyMACReuse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// jsonNumber reads integers itself and everything else with ParseFloat:
+// both ways agree with ParseFloat.
+func TestJSONNumberAgreesWithParseFloat(t *testing.T) {
+	for _, s := range []string{"0", "7", "1300819380", "999999999999999", "1000000000000000", "9007199254740993",
+		"-1", "-1300819380", "1.5", "1e9", "1300819380.25", "0.000001", "253402300799", "1E3", "12345678901234567890"} {
+		got, ok := jsonNumber([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil || got != want {
+			t.Errorf("jsonNumber(%q) = %v, %v; ParseFloat says %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{"", "x", "\"1\"", "+1", "true"} {
+		if _, ok := jsonNumber([]byte(s)); ok {
+			t.Errorf("jsonNumber(%q) accepted a non-number", s)
+		}
+	}
 }
