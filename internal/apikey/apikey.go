@@ -36,6 +36,7 @@ type Provider struct {
 	name      string
 	realm     string
 	sources   []Source
+	names     []authn.Names // per source, its header or query parameter
 	keys      map[[sha256.Size]byte]*Consumer
 	keep      bool
 	challenge string
@@ -44,6 +45,13 @@ type Provider struct {
 // New returns a provider. keys maps SHA-256 digests to consumers.
 func New(name, realm string, sources []Source, keys map[[sha256.Size]byte]*Consumer, keep bool) *Provider {
 	p := &Provider{name: name, realm: realm, sources: sources, keys: keys, keep: keep}
+	for _, s := range sources {
+		n := s.Header
+		if s.Query != "" {
+			n = s.Query
+		}
+		p.names = append(p.names, authn.Name(n))
+	}
 	scheme := "ApiKey"
 	for _, s := range sources {
 		if s.Scheme != "" {
@@ -67,35 +75,39 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 		found int
 		strip authn.Edit
 	)
-	for _, s := range p.sources {
-		var vals []string
+	for i, s := range p.sources {
+		n := found
 		if s.Query != "" {
 			vs, ok := authn.QueryValues(req.RawQuery(), s.Query)
 			if !ok {
 				return invalid(authn.ReasonMalformedCredential, "the query string cannot be decoded")
 			}
-			vals = vs
-			if len(vals) > 0 {
-				strip.RemoveQuery = append(strip.RemoveQuery, s.Query)
+			for _, v := range vs {
+				found++
+				key = v
 			}
-		} else {
-			for _, v := range req.Values(s.Header) {
-				if s.Scheme != "" {
-					k, ok := cutScheme(v, s.Scheme)
-					if !ok {
-						continue // another scheme, e.g. Basic on Authorization
-					}
-					v = k
-				}
-				vals = append(vals, v)
+			if found > n {
+				strip.RemoveQuery = authn.AppendName(strip.RemoveQuery, p.names[i])
 			}
-			if len(vals) > 0 {
-				strip.RemoveHeaders = append(strip.RemoveHeaders, s.Header)
-			}
+			continue
 		}
-		for _, v := range vals {
+		for _, h := range req.Headers {
+			if h.Key != s.Header {
+				continue
+			}
+			v := h.Value
+			if s.Scheme != "" {
+				k, ok := cutScheme(v, s.Scheme)
+				if !ok {
+					continue // another scheme, e.g. Basic on Authorization
+				}
+				v = k
+			}
 			found++
 			key = v
+		}
+		if found > n {
+			strip.RemoveHeaders = authn.AppendName(strip.RemoveHeaders, p.names[i])
 		}
 	}
 	switch {

@@ -181,6 +181,24 @@ type Edit struct {
 	RemoveCookies []string
 }
 
+// Names holds one name (of a header, query parameter or cookie) as a
+// slice a provider makes once and shares with every Edit: AppendName
+// returns it as it is to a list that is still empty, instead of
+// allocating a copy per request.
+type Names []string
+
+// Name returns n as Names; make it once, at configure time.
+func Name(n string) Names { return Names{n} }
+
+// AppendName appends name to list. The shared slice is capped at its
+// length, so appending to it later copies it instead of writing into it.
+func AppendName(list []string, name Names) []string {
+	if list == nil {
+		return name[:1:1]
+	}
+	return append(list, name[0])
+}
+
 // Outcome is what one provider concluded about a request.
 type Outcome int
 

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -52,5 +53,23 @@ func TestReasonStatus(t *testing.T) {
 		if r.String() == "unknown" || r.Status() < 400 {
 			t.Errorf("reason %d: name %q status %d", r, r, r.Status())
 		}
+	}
+}
+
+// AppendName shares the provider's slice with the first list and never
+// writes into it when the list grows.
+func TestAppendName(t *testing.T) {
+	a, b := Name("x-api-key"), Name("authorization")
+	list := AppendName(nil, a)
+	if len(list) != 1 || list[0] != "x-api-key" || &list[0] != &a[0] {
+		t.Fatalf("AppendName(nil) = %q; want the shared slice", list)
+	}
+	grown := AppendName(list, b)
+	if !slices.Equal(grown, []string{"x-api-key", "authorization"}) || a[0] != "x-api-key" || len(a) != 1 {
+		t.Fatalf("grown = %q, shared = %q", grown, a)
+	}
+	other := AppendName(AppendName(nil, a), Name("cookie"))
+	if grown[1] != "authorization" || other[1] != "cookie" {
+		t.Fatalf("two lists grown from one shared name interfere: %q %q", grown, other)
 	}
 }

@@ -54,8 +54,11 @@ func (p *Provider) Challenge() string { return p.challenge }
 func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	var cred string
 	found := 0
-	for _, v := range req.Values("authorization") {
-		if c, ok := cutBasic(v); ok {
+	for _, h := range req.Headers {
+		if h.Key != "authorization" {
+			continue
+		}
+		if c, ok := cutBasic(h.Value); ok {
 			cred = c
 			found++
 		}
@@ -75,7 +78,7 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	}
 	v := authn.Verdict{Outcome: authn.Valid, Identity: authn.Identity{Principal: user}}
 	if !p.keep {
-		v.Strip.RemoveHeaders = []string{"authorization"}
+		v.Strip.RemoveHeaders = authn.AppendName(nil, authorization)
 	}
 	if p.cache != nil {
 		k := p.cache.key(p.name, user, pass)
@@ -97,6 +100,9 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	}
 	return v
 }
+
+// authorization is the header a Basic credential is removed from.
+var authorization = authn.Name("authorization")
 
 func invalid(r authn.Reason, desc string) authn.Verdict {
 	return authn.Verdict{Outcome: authn.Invalid, Err: authn.Deny(r, desc)}

@@ -107,7 +107,7 @@ type Options struct {
 type Provider struct {
 	name, realm   string
 	sources       []Source
-	stripNames    [][]string // per source, its header, query or cookie name alone
+	stripNames    []authn.Names // per source, its header, query or cookie name
 	maxToken      int
 	keep          bool
 	v             validator
@@ -146,7 +146,7 @@ func New(o Options) (*Provider, error) {
 		case s.Cookie != "":
 			name = s.Cookie
 		}
-		p.stripNames = append(p.stripNames, []string{name})
+		p.stripNames = append(p.stripNames, authn.Name(name))
 	}
 	if p.maxToken <= 0 {
 		p.maxToken = DefaultMaxTokenBytes
@@ -398,7 +398,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				add(v)
 			}
 			if found > n {
-				strip.RemoveQuery = appendName(strip.RemoveQuery, p.stripNames[i])
+				strip.RemoveQuery = authn.AppendName(strip.RemoveQuery, p.stripNames[i])
 			}
 		case s.Cookie != "":
 			for _, h := range req.Headers {
@@ -410,7 +410,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				}
 			}
 			if found > n {
-				strip.RemoveCookies = appendName(strip.RemoveCookies, p.stripNames[i])
+				strip.RemoveCookies = authn.AppendName(strip.RemoveCookies, p.stripNames[i])
 			}
 		case s.Header == "authorization" && s.Prefix == "":
 			for _, h := range req.Headers {
@@ -422,7 +422,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				}
 			}
 			if found > n {
-				strip.RemoveHeaders = appendName(strip.RemoveHeaders, p.stripNames[i])
+				strip.RemoveHeaders = authn.AppendName(strip.RemoveHeaders, p.stripNames[i])
 			}
 		default:
 			for _, h := range req.Headers {
@@ -439,7 +439,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				add(strings.Trim(v, " \t"))
 			}
 			if found > n {
-				strip.RemoveHeaders = appendName(strip.RemoveHeaders, p.stripNames[i])
+				strip.RemoveHeaders = authn.AppendName(strip.RemoveHeaders, p.stripNames[i])
 			}
 		}
 	}
@@ -454,16 +454,6 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 		return "", strip, FailEmptyToken
 	}
 	return tok, strip, FailNone
-}
-
-// appendName appends the one name in name to list. The first name is the
-// provider's own one-element slice, shared and never written: its capacity
-// is its length, so appending to it copies.
-func appendName(list, name []string) []string {
-	if list == nil {
-		return name[:1:1]
-	}
-	return append(list, name[0])
 }
 
 // cutBearer returns the token68 after a case-insensitive "Bearer" scheme
