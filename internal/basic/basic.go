@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 	"github.com/wasm-authn/wasm-authn/internal/keyedmac"
@@ -140,7 +141,9 @@ func Decode(token string) (user, pass string, err *authn.Error) {
 	if e != nil || token == "" {
 		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid base64")
 	}
-	s := string(raw)
+	// raw is this call's own buffer and is never written again: the
+	// strings may share it instead of copying it.
+	s := unsafe.String(unsafe.SliceData(raw), len(raw))
 	if !utf8.ValidString(s) {
 		return "", "", authn.Deny(authn.ReasonMalformedCredential, "the Basic credential is not valid UTF-8")
 	}
@@ -175,9 +178,7 @@ func NewCache(macKey []byte, maxEntries int, ttl time.Duration) *Cache {
 }
 
 func (c *Cache) key(provider, user, pass string) ttlcache.Key {
-	var k ttlcache.Key
-	c.mac.Sum(k[:0], provider, "\x00", user, "\x00", pass)
-	return k
+	return c.mac.Sum32(provider, "\x00", user, "\x00", pass)
 }
 
 func (c *Cache) hit(k ttlcache.Key, now time.Time) bool {

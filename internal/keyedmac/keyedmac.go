@@ -27,7 +27,8 @@ type MAC struct {
 
 type keyed struct {
 	h   hash.Hash
-	sum [64]byte // room for the HMAC of any SHA-2 hash, see Equal
+	mac []byte   // the latest HMAC, in buf
+	buf [64]byte // room for the HMAC of any SHA-2 hash
 }
 
 // New returns the MAC of h under key (copied).
@@ -35,8 +36,29 @@ func New(h func() hash.Hash, key []byte) *MAC {
 	return &MAC{h: h, key: append([]byte(nil), key...)}
 }
 
-// Sum appends to dst the HMAC of the concatenation of parts.
-func (m *MAC) Sum(dst []byte, parts ...string) []byte {
+// Sum32 returns the first 32 bytes of the HMAC of the concatenation of
+// parts: all of it for SHA-256. It allocates nothing, which makes it the
+// cheap way to derive a fixed-size cache key.
+func (m *MAC) Sum32(parts ...string) (out [32]byte) {
+	s := m.take(parts)
+	copy(out[:], s.mac)
+	m.put(s)
+	return out
+}
+
+// Equal reports, in constant time, whether mac is the HMAC of the
+// concatenation of parts. It allocates nothing.
+func (m *MAC) Equal(mac []byte, parts ...string) bool {
+	s := m.take(parts)
+	ok := hmac.Equal(s.mac, mac)
+	m.put(s)
+	return ok
+}
+
+// take takes the keyed state out of m (or keys a new one if another
+// computation holds it) and computes the HMAC of parts into its buffer,
+// which only the caller holds until put.
+func (m *MAC) take(parts []string) *keyed {
 	s := m.state.Swap(nil)
 	if s == nil {
 		s = &keyed{h: hmac.New(m.h, m.key)}
@@ -45,25 +67,12 @@ func (m *MAC) Sum(dst []byte, parts ...string) []byte {
 		// Write only reads its argument: a view of p's bytes saves a copy.
 		s.h.Write(unsafe.Slice(unsafe.StringData(p), len(p)))
 	}
-	dst = s.h.Sum(dst)
-	s.h.Reset()
-	m.state.Store(s)
-	return dst
+	s.mac = s.h.Sum(s.buf[:0])
+	return s
 }
 
-// Equal reports, in constant time, whether mac is the HMAC of the
-// concatenation of parts. Unlike Sum it allocates nothing: the HMAC is
-// written to the keyed state's own buffer, which only this call holds.
-func (m *MAC) Equal(mac []byte, parts ...string) bool {
-	s := m.state.Swap(nil)
-	if s == nil {
-		s = &keyed{h: hmac.New(m.h, m.key)}
-	}
-	for _, p := range parts {
-		s.h.Write(unsafe.Slice(unsafe.StringData(p), len(p)))
-	}
-	ok := hmac.Equal(s.h.Sum(s.sum[:0]), mac)
+// put resets the state to the keyed one and returns it to m.
+func (m *MAC) put(s *keyed) {
 	s.h.Reset()
 	m.state.Store(s)
-	return ok
 }
