@@ -94,8 +94,6 @@ func BenchmarkRequest(b *testing.B) {
 	b.Run("api_key_10000_keys", func(b *testing.B) { run(b, vm10k, get("/api/x", [2]string{"x-api-key", benchKey}), true) })
 }
 
-// BenchmarkStartVM measures starting a worker VM and configuring it with
-// 10,000 API keys: _initialize, on_vm_start and on_configure.
 // BenchmarkStartVM measures starting a worker VM from the compiled module
 // and configuring it: instantiation, _initialize, proxy_on_vm_start and
 // proxy_on_configure with n API keys, as Envoy does per worker thread.
