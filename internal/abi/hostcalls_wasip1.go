@@ -27,10 +27,7 @@ func Log(level LogLevel, msg string) {
 // call; the VM runs one callback at a time and every call reads ret as soon
 // as the host returns, before any other host call (the allocator the host
 // may call meanwhile does not touch it).
-var ret struct {
-	ptr, size, cas uint32
-	u64            uint64
-}
+var ret struct{ ptr, size, cas uint32 }
 
 // retSlots clears and returns the pointer and size slots of ret.
 func retSlots() (*uint32, *uint32) {
@@ -88,7 +85,7 @@ func SetSharedData(key string, value []byte, cas uint32) error {
 }
 
 // GetHeader returns the FIRST value of key in map m (Envoy returns only the
-// first of repeated headers; use GetHeaders to see them all).
+// first of repeated headers; use VisitHeaders to see them all).
 func GetHeader(m MapType, key string) (string, error) {
 	ptr, size := retSlots()
 	if err := statusErr("proxy_get_header_map_value", proxyGetHeaderMapValue(uint32(m), strPtr(key), uint32(len(key)), ptr, size)); err != nil {

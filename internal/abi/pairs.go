@@ -91,5 +91,5 @@ func VisitPairs(b []byte, count func(n int), f func(key, value string)) error {
 	return nil
 }
 
-// view returns b's bytes as a string without copying them (see DecodePairs).
+// view returns b's bytes as a string without copying them (see VisitPairs).
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
