@@ -40,16 +40,6 @@ func EncodePairs(hs []Header) []byte {
 
 var errPairs = errors.New("malformed header pairs")
 
-// DecodePairs parses the pair format into a slice (see VisitPairs).
-func DecodePairs(b []byte) ([]Header, error) {
-	var hs []Header
-	err := VisitPairs(b, func(n int) { hs = make([]Header, 0, n) }, func(k, v string) { hs = append(hs, Header{Key: k, Value: v}) })
-	if err != nil {
-		return nil, err
-	}
-	return hs, nil
-}
-
 // VisitPairs parses the pair format and calls f with each entry in order,
 // after calling count, if not nil, with the number of entries.
 // An empty input (the host's encoding of an empty map, also a single NUL

@@ -5,6 +5,16 @@ import (
 	"testing"
 )
 
+// DecodePairs parses the pair format into a slice with VisitPairs.
+func DecodePairs(b []byte) ([]Header, error) {
+	var hs []Header
+	err := VisitPairs(b, func(n int) { hs = make([]Header, 0, n) }, func(k, v string) { hs = append(hs, Header{Key: k, Value: v}) })
+	if err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
 func TestPairsRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string

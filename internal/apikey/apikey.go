@@ -91,11 +91,7 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 			}
 			continue
 		}
-		for _, h := range req.Headers {
-			if h.Key != s.Header {
-				continue
-			}
-			v := h.Value
+		for v := range req.Each(s.Header) {
 			if s.Scheme != "" {
 				k, ok := cutScheme(v, s.Scheme)
 				if !ok {

@@ -73,3 +73,25 @@ func TestAppendName(t *testing.T) {
 		t.Fatalf("two lists grown from one shared name interfere: %q %q", grown, other)
 	}
 }
+
+// Each yields the values of one header name in order and stops when asked;
+// Values collects the same.
+func TestEach(t *testing.T) {
+	r := &Request{Headers: []Header{{"cookie", "a=1"}, {"x", "no"}, {"cookie", "b=2"}, {"cookie", "c=3"}}}
+	if got := r.Values("cookie"); !slices.Equal(got, []string{"a=1", "b=2", "c=3"}) {
+		t.Fatalf("Values = %q", got)
+	}
+	var first []string
+	for v := range r.Each("cookie") {
+		first = append(first, v)
+		if len(first) == 2 {
+			break
+		}
+	}
+	if !slices.Equal(first, []string{"a=1", "b=2"}) {
+		t.Fatalf("Each with break = %q", first)
+	}
+	if got := r.Values("absent"); len(got) != 0 {
+		t.Fatalf("Values(absent) = %q", got)
+	}
+}

@@ -55,11 +55,8 @@ func (p *Provider) Challenge() string { return p.challenge }
 func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	var cred string
 	found := 0
-	for _, h := range req.Headers {
-		if h.Key != "authorization" {
-			continue
-		}
-		if c, ok := cutBasic(h.Value); ok {
+	for v := range req.Each("authorization") {
+		if c, ok := cutBasic(v); ok {
 			cred = c
 			found++
 		}

@@ -355,7 +355,7 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	}
 	if len(d.Strip.RemoveCookies) > 0 {
 		var kept []string
-		for _, v := range req.Values("cookie") {
+		for v := range req.Each("cookie") {
 			if c := jwt.RemoveCookies(v, d.Strip.RemoveCookies); c != "" {
 				kept = append(kept, c)
 			}

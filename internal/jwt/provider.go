@@ -401,11 +401,8 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				strip.RemoveQuery = authn.AppendName(strip.RemoveQuery, p.stripNames[i])
 			}
 		case s.Cookie != "":
-			for _, h := range req.Headers {
-				if h.Key != "cookie" {
-					continue
-				}
-				for _, v := range cookieValues(h.Value, s.Cookie) {
+			for h := range req.Each("cookie") {
+				for _, v := range cookieValues(h, s.Cookie) {
 					add(v)
 				}
 			}
@@ -413,11 +410,8 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				strip.RemoveCookies = authn.AppendName(strip.RemoveCookies, p.stripNames[i])
 			}
 		case s.Header == "authorization" && s.Prefix == "":
-			for _, h := range req.Headers {
-				if h.Key != "authorization" {
-					continue
-				}
-				if t, ok := cutBearer(h.Value); ok {
+			for v := range req.Each("authorization") {
+				if t, ok := cutBearer(v); ok {
 					add(t)
 				}
 			}
@@ -425,11 +419,7 @@ func (p *Provider) extract(req *authn.Request) (string, authn.Edit, Failure) {
 				strip.RemoveHeaders = authn.AppendName(strip.RemoveHeaders, p.stripNames[i])
 			}
 		default:
-			for _, h := range req.Headers {
-				if h.Key != s.Header {
-					continue
-				}
-				v := h.Value
+			for v := range req.Each(s.Header) {
 				if s.Prefix != "" {
 					if len(v) < len(s.Prefix) || !strings.EqualFold(v[:len(s.Prefix)], s.Prefix) {
 						continue

@@ -22,30 +22,36 @@ func reference(h func() hash.Hash, key []byte, msg string) []byte {
 // that finds the keyed state taken keys its own).
 func TestSum32(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
-	for _, h := range []func() hash.Hash{sha256.New, sha512.New384, sha512.New} {
-		m := New(h, key)
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range 50 {
-					a, b := fmt.Sprintf("msg-%d-%d", g, i), fmt.Sprint(i%3)
-					got := m.Sum32(a, "\x00", b)
-					if want := reference(h, key, a+"\x00"+b); !bytes.Equal(got[:], want[:32]) {
-						t.Errorf("Sum32(%q, %q) = %x; want %x", a, b, got, want[:32])
-					}
-				}
-			}()
+	concurrently(key, func(h func() hash.Hash, m *MAC, g, i int) {
+		a, b := fmt.Sprintf("msg-%d-%d", g, i), fmt.Sprint(i%3)
+		got := m.Sum32(a, "\x00", b)
+		if want := reference(h, key, a+"\x00"+b); !bytes.Equal(got[:], want[:32]) {
+			t.Errorf("Sum32(%q, %q) = %x; want %x", a, b, got, want[:32])
 		}
-		wg.Wait()
-	}
+	})
 }
 
 // Equal accepts the HMAC and refuses any other value, also when several
 // goroutines share the MAC.
 func TestEqual(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
+	concurrently(key, func(h func() hash.Hash, m *MAC, g, i int) {
+		msg := fmt.Sprintf("msg-%d-%d", g, i)
+		mac := reference(h, key, msg)
+		if !m.Equal(mac, msg) || !m.Equal(mac, msg[:3], msg[3:]) {
+			t.Errorf("Equal(HMAC(%q)) = false", msg)
+		}
+		bad := bytes.Clone(mac)
+		bad[i%len(bad)] ^= 1
+		if m.Equal(bad, msg) || m.Equal(mac[:len(mac)-1], msg) || m.Equal(mac, msg+"x") || m.Equal(nil, msg) {
+			t.Errorf("Equal accepted a wrong HMAC of %q", msg)
+		}
+	})
+}
+
+// concurrently runs check 50 times in each of 4 goroutines sharing one
+// MAC under key, for SHA-256, SHA-384 and SHA-512.
+func concurrently(key []byte, check func(h func() hash.Hash, m *MAC, g, i int)) {
 	for _, h := range []func() hash.Hash{sha256.New, sha512.New384, sha512.New} {
 		m := New(h, key)
 		var wg sync.WaitGroup
@@ -54,16 +60,7 @@ func TestEqual(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range 50 {
-					msg := fmt.Sprintf("msg-%d-%d", g, i)
-					mac := reference(h, key, msg)
-					if !m.Equal(mac, msg) || !m.Equal(mac, msg[:3], msg[3:]) {
-						t.Errorf("Equal(HMAC(%q)) = false", msg)
-					}
-					bad := bytes.Clone(mac)
-					bad[i%len(bad)] ^= 1
-					if m.Equal(bad, msg) || m.Equal(mac[:len(mac)-1], msg) || m.Equal(mac, msg+"x") || m.Equal(nil, msg) {
-						t.Errorf("Equal accepted a wrong HMAC of %q", msg)
-					}
+					check(h, m, g, i)
 				}
 			}()
 		}
