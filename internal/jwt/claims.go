@@ -70,8 +70,8 @@ func (c *Claims) HasScope(s string) bool {
 const maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
 
 // parseClaims reads the registered claims of a verified payload; it fails
-// with FailDuplicateKey or FailMalformed for a payload that is not a strict
-// JSON object, and with FailClaimType for a registered claim of the wrong
+// with FailDuplicateKey for a payload that repeats a member name, with
+// FailClaimsNotObject for one that is not a strict JSON object otherwise, and with FailClaimType for a registered claim of the wrong
 // JSON type.
 func parseClaims(payload []byte) (*Claims, Failure) {
 	// One pass validates the payload and lists its members, instead of one
@@ -83,7 +83,7 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	case jsonDuplicate:
 		return nil, FailDuplicateKey
 	case jsonInvalid:
-		return nil, FailMalformed
+		return nil, FailClaimsNotObject
 	}
 	c.members = members
 	ok := true

@@ -42,16 +42,17 @@ const (
 	FailSignature       // the signature does not verify
 
 	// The claims, checked in this order after the signature (401 invalid_token).
-	FailType           // "typ" is not the configured one (RFC 9068 §4: at+jwt)
-	FailClaimType      // a registered claim of the wrong JSON type
-	FailIssuer         // "iss" missing or not one of the provider's issuers
-	FailAudience       // "aud" missing or none of the provider's audiences
-	FailExpired        // "exp" in the past (beyond the clock skew)
-	FailNoExpiry       // "exp" missing while required
-	FailNotYetValid    // "nbf" in the future (beyond the clock skew)
-	FailIssuedInFuture // "iat" in the future (beyond the clock skew)
-	FailLifetime       // exp - iat over the provider's maximum (or iat missing)
-	FailClaim          // a provider claim matcher (sub, azp, custom) does not match
+	FailClaimsNotObject // the verified payload is not a strict JSON object (RFC 7519 §7.2, step 10)
+	FailType            // "typ" is not the configured one (RFC 9068 §4: at+jwt)
+	FailClaimType       // a registered claim of the wrong JSON type
+	FailIssuer          // "iss" missing or not one of the provider's issuers
+	FailAudience        // "aud" missing or none of the provider's audiences
+	FailExpired         // "exp" in the past (beyond the clock skew)
+	FailNoExpiry        // "exp" missing while required
+	FailNotYetValid     // "nbf" in the future (beyond the clock skew)
+	FailIssuedInFuture  // "iat" in the future (beyond the clock skew)
+	FailLifetime        // exp - iat over the provider's maximum (or iat missing)
+	FailClaim           // a provider claim matcher (sub, azp, custom) does not match
 
 	// Keys: 401 invalid_token with a reason, failing closed; counted as
 	// internal_error.
@@ -106,6 +107,7 @@ var failures = [failCount]failureInfo{
 	FailKeyTooSmall:       {"key_too_small", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's key is too small"},
 	FailSignatureFormat:   {"signature_format", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's signature is malformed"},
 	FailSignature:         {"bad_signature", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's signature is not valid"},
+	FailClaimsNotObject:   {"malformed_claims", authn.ReasonMalformedCredential, 401, codeInvalidToken, "the token's claims are not a valid JSON object"},
 	FailType:              {"bad_typ", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token is not of the expected type"},
 	FailClaimType:         {"claim_type", authn.ReasonInvalidCredential, 401, codeInvalidToken, "a registered claim has the wrong type"},
 	FailIssuer:            {"bad_issuer", authn.ReasonInvalidCredential, 401, codeInvalidToken, "the token's issuer is not accepted"},

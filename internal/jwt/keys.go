@@ -92,6 +92,9 @@ func newPublicKey(id, alg string, pub crypto.PublicKey) (*Key, error) {
 		if p.E < 3 || p.E&1 == 0 {
 			return nil, errors.New("RSA public exponent is not an odd number of at least 3")
 		}
+		if hasROCAFingerprint(p.N) {
+			return nil, errors.New("RSA key with the ROCA fingerprint (CVE-2017-15361): its private key can be computed from it")
+		}
 	case *ecdsa.PublicKey:
 		k.Type = KeyEC
 		switch p.Curve {
@@ -263,7 +266,8 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // skipped: a kty other than RSA, EC and OKP/Ed25519 (shared secrets come
 // only from configuration, never from a key set), "use" other than "sig",
 // "key_ops" without "verify", an unsupported "alg", RSA moduli under
-// minRSABits or over MaxRSABits, EC points that are not on their curve or
+// minRSABits or over MaxRSABits or with the ROCA fingerprint, RSA public
+// exponents that are not odd and at least 3, EC points that are not on their curve or
 // not of the curve's exact size, and keys with private members. "x5c",
 // "x5t" and "x5u" are ignored: the key is the JWK's own members. err is set
 // when the document is not a key set at all: not a strict JSON object (no

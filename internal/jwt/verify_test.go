@@ -203,12 +203,12 @@ func TestRejections(t *testing.T) {
 		}, want: FailNoKey},
 
 		// Claims (after the signature).
-		{name: "payload not JSON", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `not json`), want: FailMalformed},
-		{name: "payload an array", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `["iss"]`), want: FailMalformed},
+		{name: "payload not JSON", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `not json`), want: FailClaimsNotObject},
+		{name: "payload an array", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `["iss"]`), want: FailClaimsNotObject},
 		{name: "duplicate claim", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `{"iss":"`+testIssuer+`","sub":"alice","sub":"admin","aud":"api","exp":1900000000}`), want: FailDuplicateKey},
 		{name: "duplicate claim escaped", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `{"iss":"`+testIssuer+`","sub":"alice","s\u0075b":"admin","aud":"api","exp":1900000000}`), want: FailDuplicateKey},
 		{name: "duplicate nested claim", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `{"iss":"`+testIssuer+`","sub":"a","aud":"api","exp":1900000000,"r":[{"x":1,"x":2}]}`), want: FailDuplicateKey},
-		{name: "too deep", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `{"a":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), want: FailMalformed},
+		{name: "too deep", tok: rawToken(t, "ES256", "ec256", `{"alg":"ES256","kid":"ec256"}`, `{"a":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), want: FailClaimsNotObject},
 		{name: "typ required", tok: token(t, "ES256", claims()), mutate: func(o *Options) { o.Type = "at+jwt" }, want: FailType},
 		{name: "typ missing", tok: token(t, "ES256", claims(), "typ", nil), mutate: func(o *Options) { o.Type = "at+jwt" }, want: FailType},
 		{name: "iss wrong", tok: token(t, "ES256", claims("iss", "https://other.example")), want: FailIssuer},
