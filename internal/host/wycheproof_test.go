@@ -1,0 +1,103 @@
+package host
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/wasm-authn/wasm-authn/internal/jwt"
+)
+
+// verifySignatureResult reads VerifySignatureResult.result (field 1).
+func verifySignatureResult(t *testing.T, b []byte) bool {
+	t.Helper()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			t.Fatalf("bad result %x", b)
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(b)
+			return m > 0 && v == 1
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			t.Fatalf("bad result field %d", num)
+		}
+		b = b[m:]
+	}
+	return false
+}
+
+// Project Wycheproof's ECDSA vectors in IEEE P1363 form (the raw R||S of
+// JWS ES256, ES384 and ES512) take the plugin's host path: the signature
+// converted to DER by jwt.ECDSASignatureToDER (which refuses the wrong
+// size and r or s out of [1, n-1]), then verify_signature with the key's
+// SubjectPublicKeyInfo, as Envoy is called. Each verifies exactly when
+// Wycheproof says valid.
+func TestVerifySignatureWycheproofP1363(t *testing.T) {
+	for file, c := range map[string]struct {
+		curve elliptic.Curve
+		hash  string
+	}{
+		"ecdsa_secp256r1_sha256_p1363_test.json": {elliptic.P256(), "sha256"},
+		"ecdsa_secp384r1_sha384_p1363_test.json": {elliptic.P384(), "sha384"},
+		"ecdsa_secp521r1_sha512_p1363_test.json": {elliptic.P521(), "sha512"},
+	} {
+		b, err := os.ReadFile("../../testdata/wycheproof/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			NumberOfTests int
+			TestGroups    []struct {
+				PublicKey struct{ Uncompressed string }
+				Tests     []struct {
+					TcID                      int `json:"tcId"`
+					Comment, Result, Msg, Sig string
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range f.TestGroups {
+			pt, _ := hex.DecodeString(g.PublicKey.Uncompressed)
+			pub, err := ecdsa.ParseUncompressedPublicKey(c.curve, pt)
+			if err != nil {
+				t.Fatalf("%s: key: %v", file, err)
+			}
+			spki, err := x509.MarshalPKIXPublicKey(pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range g.Tests {
+				n++
+				msg, _ := hex.DecodeString(tc.Msg)
+				sig, _ := hex.DecodeString(tc.Sig)
+				ok := false
+				if der, err := jwt.ECDSASignatureToDER(pub, sig); err == nil {
+					res, st := VerifySignature(EncodeVerifySignatureArguments(c.hash, spki, "", der, msg))
+					if st != StatusOK {
+						t.Fatalf("%s %d: status %v", file, tc.TcID, st)
+					}
+					ok = verifySignatureResult(t, res)
+				}
+				if ok != (tc.Result == "valid") {
+					t.Errorf("%s %d (%s): Wycheproof says %s; verified = %v", file, tc.TcID, tc.Comment, tc.Result, ok)
+				}
+			}
+		}
+		if n == 0 || n != f.NumberOfTests {
+			t.Fatalf("%s: %d vectors of %d", file, n, f.NumberOfTests)
+		}
+	}
+}
