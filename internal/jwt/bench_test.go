@@ -19,7 +19,7 @@ func primitive(b *testing.B, alg string) (a *algorithm, k *Key, input string, si
 			o.Keys, o.Algorithms = NewKeySet(sk), []string{alg}
 		}
 	})
-	u, f := parseUnsafe(token(b, alg, claims()), p.v.algs)
+	u, f := parseUnsafe(token(b, alg, claims()), p.v.algs, nil)
 	if f != FailNone {
 		b.Fatal(f)
 	}

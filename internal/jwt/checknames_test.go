@@ -160,7 +160,8 @@ func FuzzScanObject(f *testing.F) {
 		}
 		// Claims.Lookup reads a one-segment path from the members; it
 		// agrees with gjson's path query over the whole payload.
-		c := &Claims{raw: data, members: members}
+		c := &Claims{raw: data}
+		c.setMembers(members)
 		for _, m := range members {
 			if len(m.name) == 0 {
 				continue

@@ -31,15 +31,33 @@ type Claims struct {
 	Scopes []string
 
 	raw     []byte
-	members []member // the top-level members, in order
+	members []claimMember // the top-level members, in order
+	escaped []member      // names with escapes, decoded: claimMember.escaped indexes them
 
-	audBuf    [1]string            // Audience of a single-string "aud"
-	memberBuf [claimMembers]member // members' storage for most payloads
+	audBuf    [1]string                 // Audience of a single-string "aud"
+	memberBuf [claimMembers]claimMember // members' storage for most payloads
 }
 
 // claimMembers is how many top-level members a Claims holds without a
 // second allocation; access tokens commonly have 8 to 15.
 const claimMembers = 16
+
+// claimMember is a top-level member as offsets into Claims.raw: a quarter
+// of a member's size, which keeps a Claims (allocated for every verified
+// token) small. A name with escapes is decoded in Claims.escaped instead.
+type claimMember struct {
+	name, nameEnd   uint32
+	value, valueEnd uint32
+	escaped         int32 // index in Claims.escaped, or -1
+}
+
+// nameOf returns m's decoded name.
+func (c *Claims) nameOf(m claimMember) string {
+	if m.escaped >= 0 {
+		return view(c.escaped[m.escaped].name)
+	}
+	return view(c.raw[m.name:m.nameEnd])
+}
 
 // Raw returns the claims JSON as signed. Callers must not modify it.
 func (c *Claims) Raw() []byte { return c.raw }
@@ -48,8 +66,8 @@ func (c *Claims) Raw() []byte { return c.raw }
 func (c *Claims) Lookup(path ClaimPath) gjson.Result {
 	if path.hasTop && c.members != nil {
 		for _, m := range c.members {
-			if string(m.name) == path.top {
-				return gjson.Parse(view(m.value))
+			if c.nameOf(m) == path.top {
+				return gjson.Parse(view(c.raw[m.value:m.valueEnd]))
 			}
 		}
 		return gjson.Result{}
@@ -77,15 +95,16 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 	// One pass validates the payload and lists its members, instead of one
 	// scan of the payload per registered claim: in Wasm the scans are a
 	// large part of a token's cost.
-	c := &Claims{raw: payload}
-	members, st := scanObject(payload, c.memberBuf[:0])
+	var buf [claimMembers]member
+	members, st := scanObject(payload, buf[:0])
 	switch st {
 	case jsonDuplicate:
 		return nil, FailDuplicateKey
 	case jsonInvalid:
 		return nil, FailClaimsNotObject
 	}
-	c.members = members
+	c := &Claims{raw: payload}
+	c.setMembers(members)
 	ok := true
 	str := func(raw []byte, dst *string) {
 		v, good := jsonString(raw)
@@ -141,6 +160,41 @@ func parseClaims(payload []byte) (*Claims, Failure) {
 		return nil, FailClaimType
 	}
 	return c, FailNone
+}
+
+// setMembers stores members, scanned from c.raw by scanObject.
+func (c *Claims) setMembers(members []member) {
+	c.members = c.memberBuf[:0]
+	for _, m := range members {
+		cm := claimMember{value: offset(c.raw, m.value), escaped: -1}
+		cm.valueEnd = cm.value + uint32(len(m.value))
+		if within(c.raw, m.name) {
+			cm.name = offset(c.raw, m.name)
+			cm.nameEnd = cm.name + uint32(len(m.name))
+		} else {
+			cm.escaped = int32(len(c.escaped))
+			c.escaped = append(c.escaped, m)
+		}
+		c.members = append(c.members, cm)
+	}
+}
+
+// within reports whether sub lies in b's memory.
+func within(b, sub []byte) bool {
+	if len(b) == 0 || len(sub) == 0 {
+		return len(sub) == 0
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(sub)))
+	return p >= start && p+uintptr(len(sub)) <= start+uintptr(len(b))
+}
+
+// offset is where sub, which lies in b's memory, starts in b.
+func offset(b, sub []byte) uint32 {
+	if len(sub) == 0 {
+		return 0
+	}
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(sub))) - uintptr(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
 // jsonString reads raw, a valid JSON value, as a string. Without escapes

@@ -43,7 +43,7 @@ type UnsafeJWS struct {
 // unlike the bearer provider, it may take the key from Header (DPoP's
 // "jwk").
 func ParseJWSUnsafe(token string) (*UnsafeJWS, Failure) {
-	u, f := parseUnsafe(token, algorithms)
+	u, f := parseUnsafe(token, algorithms, nil)
 	if f != FailNone {
 		return nil, f
 	}

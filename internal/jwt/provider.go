@@ -179,6 +179,7 @@ func New(o Options) (*Provider, error) {
 		algs: map[string]*algorithm{}, issuers: set(o.Issuers), audiences: set(o.Audiences),
 		requireExp: !o.AllowMissingExpiry, skew: max(o.ClockSkew, 0), maxLifetime: o.MaxLifetime,
 		typ: normalizeType(o.Type), minRSABits: minBits, claims: slices.Clone(o.Claims),
+		headers: &headerMemo{},
 	}
 	for _, name := range algs {
 		a := algorithms[name]

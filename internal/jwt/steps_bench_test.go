@@ -18,7 +18,7 @@ func BenchmarkSteps(b *testing.B) {
 		})
 		tok := token(b, alg, claims("scope", "read write"))
 		req := bearer(tok)
-		u, _ := parseUnsafe(tok, p.v.algs)
+		u, _ := parseUnsafe(tok, p.v.algs, nil)
 		set, _ := p.store.Keys()
 		keys, _ := set.candidates(u.alg, u.kid, u.hasKID)
 		c, _ := parseClaims(u.payload)
@@ -30,7 +30,12 @@ func BenchmarkSteps(b *testing.B) {
 		})
 		b.Run(alg+"/parseUnsafe", func(b *testing.B) {
 			for b.Loop() {
-				parseUnsafe(tok, p.v.algs)
+				parseUnsafe(tok, p.v.algs, nil)
+			}
+		})
+		b.Run(alg+"/parseUnsafeKnownHeader", func(b *testing.B) {
+			for b.Loop() {
+				parseUnsafe(tok, p.v.algs, p.v.headers)
 			}
 		})
 		b.Run(alg+"/candidates", func(b *testing.B) {
@@ -74,7 +79,7 @@ func BenchmarkSteps(b *testing.B) {
 func BenchmarkScan(b *testing.B) {
 	p := newProvider(b, nil)
 	tok := token(b, "RS256", claims("scope", "read write"))
-	u, _ := parseUnsafe(tok, p.v.algs)
+	u, _ := parseUnsafe(tok, p.v.algs, nil)
 	b.Logf("payload %d bytes: %s", len(u.payload), u.payload)
 	b.Run("scanObject", func(b *testing.B) {
 		var buf [16]member

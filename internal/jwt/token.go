@@ -1,8 +1,10 @@
 package jwt
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -43,7 +45,10 @@ var b64url = base64.RawURLEncoding.Strict()
 // non-string "kid"/"typ". Key material in the header ("jwk", "jku", "x5u",
 // "x5c", "x5t", "x5t#S256") is ignored: keys come only from configuration.
 // It returns a value, not a pointer: one allocation fewer per token.
-func parseUnsafe(token string, algs map[string]*algorithm) (unverified, Failure) {
+//
+// memo, if not nil, holds headers this allow-list accepted before: a
+// header segment found there is not decoded and checked again.
+func parseUnsafe(token string, algs map[string]*algorithm, memo *headerMemo) (unverified, Failure) {
 	// The dots, found with IndexByte (a tight loop in Wasm); the decoder
 	// checks every other character (see decodeSegment).
 	first := strings.IndexByte(token, '.')
@@ -61,26 +66,37 @@ func parseUnsafe(token string, algs map[string]*algorithm) (unverified, Failure)
 		}
 		return unverified{}, FailMalformed
 	}
-	// One buffer for the three decoded segments.
 	u := unverified{input: token[:second]}
 	h, p, sg := token[:first], token[first+1:second], token[second+1:]
-	buf := make([]byte, b64url.DecodedLen(len(h))+b64url.DecodedLen(len(p))+b64url.DecodedLen(len(sg)))
-	rawHeader, ok := decodeSegment(&buf, h)
-	if !ok {
-		return unverified{}, FailMalformed
+	known := memo.find(h)
+	// One buffer for the decoded segments.
+	n := b64url.DecodedLen(len(p)) + b64url.DecodedLen(len(sg))
+	if known == nil {
+		n += b64url.DecodedLen(len(h))
 	}
-	var members [8]member
-	list, st := scanObject(rawHeader, members[:0])
-	switch st {
-	case jsonDuplicate:
-		return unverified{}, FailDuplicateKey
-	case jsonInvalid:
-		return unverified{}, FailMalformed
+	buf := make([]byte, n)
+	if known != nil {
+		u.header, u.rawHeader = known.header, known.raw
+	} else {
+		rawHeader, ok := decodeSegment(&buf, h)
+		if !ok {
+			return unverified{}, FailMalformed
+		}
+		var members [8]member
+		list, st := scanObject(rawHeader, members[:0])
+		switch st {
+		case jsonDuplicate:
+			return unverified{}, FailDuplicateKey
+		case jsonInvalid:
+			return unverified{}, FailMalformed
+		}
+		u.rawHeader = rawHeader
+		if f := u.header.read(list, algs); f != FailNone {
+			return unverified{}, f
+		}
+		memo.add(h, u.rawHeader, u.header)
 	}
-	u.rawHeader = rawHeader
-	if f := u.header.read(list, algs); f != FailNone {
-		return unverified{}, f
-	}
+	var ok bool
 	if u.payload, ok = decodeSegment(&buf, p); !ok {
 		return unverified{}, FailMalformed
 	}
@@ -184,4 +200,54 @@ func (hd *header) read(members []member, algs map[string]*algorithm) Failure {
 func normalizeType(t string) string {
 	t = strings.ToLower(t)
 	return strings.TrimPrefix(t, "application/")
+}
+
+// headerMemo remembers the protected headers a provider accepted last. An
+// issuer signs its tokens under one or a few headers (the same alg, kid
+// and typ), so most tokens repeat one byte for byte, and decoding and
+// checking it again is a sizeable part of a token's cost in Wasm. Entries
+// are keyed by the exact base64url segment and hold only headers that
+// passed every check of parseUnsafe under the provider's allow-list, which
+// is fixed: a hit gives what parsing the segment again would. It is safe
+// for concurrent use; a nil memo remembers nothing.
+type headerMemo struct {
+	slots [headerMemoSlots]atomic.Pointer[knownHeader]
+	next  atomic.Uint32
+}
+
+// headerMemoSlots is how many headers a provider remembers: enough for a
+// key rotation (two kids) under two token types.
+const headerMemoSlots = 4
+
+// maxMemoHeader bounds the segments remembered (headers with certificate
+// chains are not worth keeping).
+const maxMemoHeader = 512
+
+// knownHeader is an accepted header; all its memory is its own.
+type knownHeader struct {
+	seg    string
+	raw    []byte
+	header header
+}
+
+func (m *headerMemo) find(seg string) *knownHeader {
+	if m == nil {
+		return nil
+	}
+	for i := range m.slots {
+		if k := m.slots[i].Load(); k != nil && k.seg == seg {
+			return k
+		}
+	}
+	return nil
+}
+
+// add remembers seg, decoded as raw and read as h; it copies all three.
+func (m *headerMemo) add(seg string, raw []byte, h header) {
+	if m == nil || len(seg) > maxMemoHeader {
+		return
+	}
+	h.kid, h.typ = strings.Clone(h.kid), strings.Clone(h.typ)
+	k := &knownHeader{seg: strings.Clone(seg), raw: bytes.Clone(raw), header: h}
+	m.slots[m.next.Add(1)%headerMemoSlots].Store(k)
 }

@@ -5,7 +5,7 @@ import (
 )
 
 // validator holds one provider's verification rules, fixed at configure
-// time. It is immutable.
+// time. It is immutable but for its memo of accepted headers.
 type validator struct {
 	algs        map[string]*algorithm
 	issuers     map[string]bool
@@ -16,6 +16,7 @@ type validator struct {
 	typ         string // normalized; "" for any
 	minRSABits  int
 	claims      []ClaimMatcher
+	headers     *headerMemo // the one mutable part: see headerMemo
 }
 
 // verified is the result of a successful verification.
@@ -33,7 +34,7 @@ type verified struct {
 //  4. the claims, parsed once, then in order: typ, iss, aud, exp, nbf,
 //     iat, lifetime, the provider's claim matchers.
 func (v *validator) verify(token string, now time.Time, set *KeySet, host SignatureVerifier) (verified, Failure) {
-	u, f := parseUnsafe(token, v.algs)
+	u, f := parseUnsafe(token, v.algs, v.headers)
 	if f != FailNone {
 		return verified{}, f
 	}
