@@ -101,3 +101,55 @@ func TestVerifySignatureWycheproofP1363(t *testing.T) {
 		}
 	}
 }
+
+// Wycheproof's RSASSA-PKCS1-v1_5 vectors (RS256, RS384, RS512) through
+// verify_signature with the key's SubjectPublicKeyInfo, as the plugin
+// calls it. "acceptable" vectors (a DigestInfo without the NULL
+// parameters) are refused, as by BoringSSL.
+func TestVerifySignatureWycheproofRSA(t *testing.T) {
+	for file, hash := range map[string]string{
+		"rsa_signature_2048_sha256_test.json": "sha256",
+		"rsa_signature_2048_sha384_test.json": "sha384",
+		"rsa_signature_2048_sha512_test.json": "sha512",
+	} {
+		b, err := os.ReadFile("../../testdata/wycheproof/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			NumberOfTests int
+			TestGroups    []struct {
+				PublicKeyDer string
+				Tests        []struct {
+					TcID                      int `json:"tcId"`
+					Comment, Result, Msg, Sig string
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range f.TestGroups {
+			spki, err := hex.DecodeString(g.PublicKeyDer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range g.Tests {
+				n++
+				msg, _ := hex.DecodeString(tc.Msg)
+				sig, _ := hex.DecodeString(tc.Sig)
+				res, st := VerifySignature(EncodeVerifySignatureArguments(hash, spki, "", sig, msg))
+				if st != StatusOK {
+					t.Fatalf("%s %d: status %v", file, tc.TcID, st)
+				}
+				if ok := verifySignatureResult(t, res); ok != (tc.Result == "valid") {
+					t.Errorf("%s %d (%s): Wycheproof says %s; verified = %v", file, tc.TcID, tc.Comment, tc.Result, ok)
+				}
+			}
+		}
+		if n == 0 || n != f.NumberOfTests {
+			t.Fatalf("%s: %d vectors of %d", file, n, f.NumberOfTests)
+		}
+	}
+}

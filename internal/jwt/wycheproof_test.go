@@ -277,3 +277,69 @@ func TestWycheproofECDSAP1363(t *testing.T) {
 		}
 	}
 }
+
+// TestWycheproofSignatures checks RS*, PS* and EdDSA signatures (Wycheproof's
+// RSASSA-PKCS1-v1_5, RSASSA-PSS with the hash's salt length, and Ed25519
+// vectors) with keys given as JWKs, through the signature check in Wasm.
+// "acceptable" vectors (a legacy encoding some verifiers take) may go
+// either way; the test logs what this package does with them.
+func TestWycheproofSignatures(t *testing.T) {
+	for file, alg := range map[string]string{
+		"rsa_signature_2048_sha256_test.json":   "RS256",
+		"rsa_signature_2048_sha384_test.json":   "RS384",
+		"rsa_signature_2048_sha512_test.json":   "RS512",
+		"rsa_pss_2048_sha256_mgf1_32_test.json": "PS256",
+		"rsa_pss_2048_sha384_mgf1_48_test.json": "PS384",
+		"rsa_pss_4096_sha512_mgf1_64_test.json": "PS512",
+		"ed25519_test.json":                     "EdDSA",
+	} {
+		var f struct {
+			NumberOfTests int
+			TestGroups    []struct {
+				KeyJwk, PublicKeyJwk json.RawMessage
+				Tests                []struct {
+					TcID                      int `json:"tcId"`
+					Comment, Result, Msg, Sig string
+				}
+			}
+		}
+		readWycheproof(t, file, &f)
+		n := 0
+		for gi, g := range f.TestGroups {
+			jwk := g.KeyJwk
+			if jwk == nil {
+				jwk = g.PublicKeyJwk
+			}
+			set, skipped, err := ParseJWKS([]byte(`{"keys":[`+string(jwk)+`]}`), DefaultMinRSABits)
+			if err != nil || set.Len() != 1 {
+				t.Fatalf("%s group %d: key refused: %v %v", file, gi, err, skipped)
+			}
+			a, k := algorithms[alg], set.Keys()[0]
+			if !k.fits(a) {
+				t.Fatalf("%s group %d: the key does not fit %s", file, gi, alg)
+			}
+			for _, tc := range g.Tests {
+				msg, err1 := hex.DecodeString(tc.Msg)
+				sig, err2 := hex.DecodeString(tc.Sig)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%s %d: bad hex", file, tc.TcID)
+				}
+				n++
+				ok := verifySignature(a, k, string(msg), sig, nil) == FailNone
+				switch tc.Result {
+				case "acceptable":
+					t.Logf("%s %d (%s): acceptable; verified = %v", file, tc.TcID, tc.Comment, ok)
+				case "valid", "invalid":
+					if ok != (tc.Result == "valid") {
+						t.Errorf("%s %d (%s): Wycheproof says %s; verified = %v", file, tc.TcID, tc.Comment, tc.Result, ok)
+					}
+				default:
+					t.Fatalf("%s %d: result %q", file, tc.TcID, tc.Result)
+				}
+			}
+		}
+		if n == 0 || n != f.NumberOfTests {
+			t.Fatalf("%s: %d vectors run of %d", file, n, f.NumberOfTests)
+		}
+	}
+}
