@@ -30,6 +30,14 @@ type Stream interface {
 	OnDone()
 }
 
+// Recycler is implemented by streams that can serve again: Recycle runs
+// after proxy_on_delete, once the host will not name the stream again, and
+// may keep it for a later NewStream. It must drop whatever the request
+// held.
+type Recycler interface {
+	Recycle()
+}
+
 // DefaultStream continues every phase; embed it and override what matters.
 type DefaultStream struct{}
 

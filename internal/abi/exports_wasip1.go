@@ -66,8 +66,18 @@ func proxyOnContextCreate(id, parent uint32) {
 	if !ok {
 		return
 	}
-	addStream(id, &streamState{s: r.NewStream(id)})
+	st := spareState
+	if st != nil {
+		spareState = nil
+	} else {
+		st = &streamState{}
+	}
+	st.s = r.NewStream(id)
+	addStream(id, st)
 }
+
+// spareState is the state of the latest deleted stream, for the next one.
+var spareState *streamState
 
 //go:wasmexport proxy_on_vm_start
 func proxyOnVMStart(id, size uint32) (ok uint32) {
@@ -228,9 +238,17 @@ func proxyOnDone(id uint32) uint32 {
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(id uint32) {
-	if _, ok := lookupStream(id); ok {
+	if st, ok := lookupStream(id); ok {
 		finishStream("proxy_on_delete", id)
 		removeStream(id)
+		if rc, ok := st.s.(Recycler); ok && !st.failed {
+			func() {
+				defer func() { logPanic(recover(), "proxy_on_delete") }()
+				rc.Recycle()
+			}()
+		}
+		*st = streamState{}
+		spareState = st
 		collectAfterStream()
 		return
 	}

@@ -34,6 +34,7 @@ type root struct {
 	remotes  []*remoteKeys
 	callouts map[uint32]*remoteKeys
 	waiting  map[uint32]*stream
+	spare    []*stream // deleted streams kept for reuse (NewStream)
 }
 
 // NewRoot is the root context factory registered in init().
@@ -191,8 +192,37 @@ func (r *root) resume(now time.Time) {
 	}
 }
 
+// NewStream returns a stream the host deleted, if one is kept, else a new
+// one: a stream is a few hundred bytes, and most requests of a worker
+// end before the next begins.
 func (r *root) NewStream(id uint32) abi.Stream {
+	if n := len(r.spare); n > 0 {
+		s := r.spare[n-1]
+		r.spare[n-1] = nil
+		r.spare = r.spare[:n-1]
+		s.id = id
+		return s
+	}
 	return &stream{root: r, id: id}
+}
+
+// maxSpareStreams bounds the deleted streams a root keeps for reuse.
+const maxSpareStreams = 4
+
+// Recycle keeps s, which the host deleted, for a later NewStream: it keeps
+// its buffers and drops everything the request held.
+func (s *stream) Recycle() {
+	r := s.root
+	if r.waiting[s.id] == s {
+		delete(r.waiting, s.id) // OnDone did, unless it failed
+	}
+	if len(r.spare) >= maxSpareStreams {
+		return
+	}
+	headers, pending := s.req.Headers, s.pending
+	clear(headers[:cap(headers)])
+	*s = stream{root: r, req: authn.Request{Headers: headers[:0]}, pending: pending[:0]}
+	r.spare = append(r.spare, s)
 }
 
 // testPanic is nil except in test builds (panic_hook.go).
