@@ -5,7 +5,6 @@
 package basic
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"time"
@@ -160,22 +159,31 @@ func Decode(token string) (user, pass string, err *authn.Error) {
 }
 
 // Cache remembers successful verifications for a bounded time and number of
-// entries. It is keyed by HMAC-SHA-256 of the credential under a per-VM
-// random key, so the cache never holds a password or an offline-checkable
-// hash of one. Failures are never cached.
+// entries. It is keyed by SHA-256 of the credential after a per-VM random
+// secret block (keyedmac.Prefix: one compression for a short credential,
+// half an HMAC's), so the cache never holds a password or an
+// offline-checkable hash of one; its keys never leave the VM. Failures are
+// never cached.
 type Cache struct {
-	mac     *keyedmac.MAC
+	hash    *keyedmac.Prefix
 	ttl     time.Duration
 	entries *ttlcache.Cache[struct{}]
 }
 
-// NewCache returns a cache; macKey must be random and secret.
-func NewCache(macKey []byte, maxEntries int, ttl time.Duration) *Cache {
-	return &Cache{mac: keyedmac.New(sha256.New, macKey), ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}
+// NewCache returns a cache; key must be sha256.BlockSize (64) random,
+// secret bytes.
+func NewCache(key []byte, maxEntries int, ttl time.Duration) (*Cache, error) {
+	h, err := keyedmac.NewPrefix(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Cache{hash: h, ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}, nil
 }
 
+// key is SHA-256(secret block || provider 0x00 user 0x00 password): user
+// and password hold no control character, so the parts cannot shift.
 func (c *Cache) key(provider, user, pass string) ttlcache.Key {
-	return c.mac.Sum32(provider, "\x00", user, "\x00", pass)
+	return c.hash.Sum32(provider, "\x00", user, "\x00", pass)
 }
 
 func (c *Cache) hit(k ttlcache.Key, now time.Time) bool {

@@ -402,12 +402,15 @@ func (c *compiler) basic(o *object, name, realm string) authn.Provider {
 	}
 	var cache *basic.Cache
 	if entries > 0 {
-		key := make([]byte, 32)
+		key := make([]byte, sha256.BlockSize)
 		if _, err := rand.Read(key); err != nil {
 			c.ps.add(o.path, "cannot seed the credential cache: %v", err)
 			return nil
 		}
-		cache = basic.NewCache(key, int(entries), time.Duration(ttl)*time.Second)
+		if cache, err = basic.NewCache(key, int(entries), time.Duration(ttl)*time.Second); err != nil {
+			c.ps.add(o.path, "cannot make the credential cache: %v", err)
+			return nil
+		}
 	}
 	return basic.New(name, realm, file, keep, cache)
 }
