@@ -28,6 +28,10 @@ type root struct {
 	// allowedLog holds each rule's debug line for an allowed request, by
 	// rule index, made once instead of per request.
 	allowedLog []string
+	// stripLens has bit n set when an identity header name (policy
+	// Strip) is n bytes long (bit 63: 63 or more), so that most request
+	// headers are told apart from them by their length alone.
+	stripLens uint64
 
 	// Remote keys of jwt providers, callouts in flight, and streams paused
 	// until keys arrive.
@@ -87,6 +91,10 @@ func (r *root) OnConfigure(size int) bool {
 	r.allowedLog = make([]string, len(p.Rules))
 	for i, rule := range p.Rules {
 		r.allowedLog[i] = "wasm-authn: allowed by rule " + rule.Name
+	}
+	r.stripLens = 0
+	for _, k := range p.Strip {
+		r.stripLens |= 1 << min(len(k), 63)
 	}
 	r.callouts, r.waiting, r.remotes = map[uint32]*remoteKeys{}, map[uint32]*stream{}, nil
 	verifier := &hostVerifier{}
@@ -373,7 +381,10 @@ func (s *stream) unavailable() *authn.Error {
 
 func (s *stream) isIdentityHeader(k string) bool {
 	p := s.root.policy
-	return contains(p.Strip, k) || strings.HasPrefix(k, p.Identity.MetadataPrefix)
+	if s.root.stripLens&(1<<min(len(k), 63)) != 0 && contains(p.Strip, k) {
+		return true
+	}
+	return strings.HasPrefix(k, p.Identity.MetadataPrefix)
 }
 
 // forward removes the credentials and adds the identity headers.
