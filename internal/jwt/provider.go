@@ -176,7 +176,7 @@ func New(o Options) (*Provider, error) {
 		}
 	}
 	p.v = validator{
-		algs: map[string]*algorithm{}, issuers: set(o.Issuers), audiences: set(o.Audiences),
+		algs: map[string]*algorithm{}, issuers: newStringSet(o.Issuers), audiences: newStringSet(o.Audiences),
 		requireExp: !o.AllowMissingExpiry, skew: max(o.ClockSkew, 0), maxLifetime: o.MaxLifetime,
 		typ: normalizeType(o.Type), minRSABits: minBits, claims: slices.Clone(o.Claims),
 		headers: &headerMemo{},

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"slices"
 	"time"
 )
 
@@ -8,8 +9,8 @@ import (
 // time. It is immutable but for its memo of accepted headers.
 type validator struct {
 	algs        map[string]*algorithm
-	issuers     map[string]bool
-	audiences   map[string]bool // empty: "aud" is not checked
+	issuers     stringSet
+	audiences   stringSet // empty: "aud" is not checked
 	requireExp  bool
 	skew        time.Duration
 	maxLifetime time.Duration
@@ -73,13 +74,13 @@ func (v *validator) checkClaims(c *Claims, h *header, now time.Time) Failure {
 	if v.typ != "" && (!h.hasTyp || normalizeType(h.typ) != v.typ) {
 		return FailType
 	}
-	if !v.issuers[c.Issuer] {
+	if !v.issuers.has(c.Issuer) {
 		return FailIssuer
 	}
-	if len(v.audiences) > 0 {
+	if v.audiences.len() > 0 {
 		ok := false
 		for _, a := range c.Audience {
-			if v.audiences[a] {
+			if v.audiences.has(a) {
 				ok = true
 				break
 			}
@@ -113,3 +114,34 @@ func (v *validator) checkClaims(c *Claims, h *header, now time.Time) Failure {
 	}
 	return FailNone
 }
+
+// stringSet is a set of strings: a list while it is short, where comparing
+// a few strings costs less than hashing one (in Wasm especially), a map
+// beyond.
+type stringSet struct {
+	list []string
+	m    map[string]bool
+}
+
+// maxListSet is the size up to which a stringSet is a list.
+const maxListSet = 8
+
+func newStringSet(items []string) stringSet {
+	if len(items) <= maxListSet {
+		return stringSet{list: slices.Clone(items)}
+	}
+	m := make(map[string]bool, len(items))
+	for _, s := range items {
+		m[s] = true
+	}
+	return stringSet{m: m}
+}
+
+func (s stringSet) has(x string) bool {
+	if s.m != nil {
+		return s.m[x]
+	}
+	return slices.Contains(s.list, x)
+}
+
+func (s stringSet) len() int { return len(s.list) + len(s.m) }
