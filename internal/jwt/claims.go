@@ -89,8 +89,8 @@ const maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
 
 // parseClaims reads the registered claims of a verified payload; it fails
 // with FailDuplicateKey for a payload that repeats a member name, with
-// FailClaimsNotObject for one that is not a strict JSON object otherwise, and with FailClaimType for a registered claim of the wrong
-// JSON type.
+// FailClaimsNotObject for one that is otherwise not a strict JSON object,
+// and with FailClaimType for a registered claim of the wrong JSON type.
 func parseClaims(payload []byte) (*Claims, Failure) {
 	// One pass validates the payload and lists its members, instead of one
 	// scan of the payload per registered claim: in Wasm the scans are a
@@ -212,7 +212,7 @@ const (
 	claimAuthTime
 )
 
-// claimName tells which registered claim name is: the three-letter names
+// claimName tells which registered claim a name is: the three-letter names
 // are told apart as one packed integer, which in Wasm costs less than the
 // string comparisons a switch over the names makes.
 func claimName(name []byte) int {
