@@ -267,12 +267,12 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // only from configuration, never from a key set), "use" other than "sig",
 // "key_ops" without "verify", an unsupported "alg", RSA moduli under
 // minRSABits or over MaxRSABits or with the ROCA fingerprint, RSA public
-// exponents that are not odd and at least 3, EC points that are not on their curve or
-// not of the curve's exact size, and keys with private members. "x5c",
-// "x5t" and "x5u" are ignored: the key is the JWK's own members. err is set
-// when the document is not a key set at all: not a strict JSON object (no
-// duplicate member names), no "keys" array, more than MaxKeys keys, or
-// larger than MaxJWKSBytes.
+// exponents that are not odd and at least 3, EC points that are not on
+// their curve or not of the curve's exact size, and keys with private
+// members. "x5c", "x5t" and "x5u" are ignored: the key is the JWK's own
+// members. err is set when the document is not a key set at all: not a
+// strict JSON object (no duplicate member names), no "keys" array, more
+// than MaxKeys keys, or larger than MaxJWKSBytes.
 func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
 	if len(data) > MaxJWKSBytes {
 		return nil, nil, fmt.Errorf("the key set is larger than %d bytes", MaxJWKSBytes)

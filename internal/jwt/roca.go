@@ -13,6 +13,9 @@ import "math/big"
 // about 2^-28, 2^-83 and 2^-167 for the three sizes
 // (TestROCAFalsePositiveRate computes them).
 
+// rocaPrimes are the first 126 primes, the most the fingerprint involves.
+var rocaPrimes = firstPrimes(126)
+
 // rocaPrimeCount is how many of the first primes the fingerprint of an
 // RSA modulus of bits bits involves.
 func rocaPrimeCount(bits int) int {
@@ -62,7 +65,7 @@ func isPowerOf65537(x, p int) bool {
 // by the vulnerable Infineon library.
 func hasROCAFingerprint(n *big.Int) bool {
 	var r, q big.Int
-	for _, p := range firstPrimes(rocaPrimeCount(n.BitLen()))[1:] { // N is odd: 2 tells nothing
+	for _, p := range rocaPrimes[1:rocaPrimeCount(n.BitLen())] { // N is odd: 2 tells nothing
 		q.SetInt64(int64(p))
 		if !isPowerOf65537(int(r.Mod(n, &q).Int64()), p) {
 			return false

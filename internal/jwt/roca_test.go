@@ -15,7 +15,7 @@ import (
 func rocaModulus(t *testing.T, bits int) *big.Int {
 	t.Helper()
 	m := big.NewInt(1)
-	for _, p := range firstPrimes(rocaPrimeCount(bits)) {
+	for _, p := range rocaPrimes[:rocaPrimeCount(bits)] {
 		m.Mul(m, big.NewInt(int64(p)))
 	}
 	a, _ := rand.Int(rand.Reader, m)
@@ -63,9 +63,13 @@ func TestROCAFingerprint(t *testing.T) {
 // product, over the primes, of the share of residues that are powers of
 // 65537: it must stay negligible at every size the package accepts.
 func TestROCAFalsePositiveRate(t *testing.T) {
+	// The largest primes of the paper's three M: 167, 353 and 701.
+	if rocaPrimes[38] != 167 || rocaPrimes[70] != 353 || rocaPrimes[125] != 701 || len(rocaPrimes) != 126 {
+		t.Fatalf("the first primes are wrong: %v", rocaPrimes)
+	}
 	for _, tc := range []struct{ bits, maxLog2 int }{{768, -27}, {1024, -80}, {2048, -160}} {
 		log2 := 0.0
-		for _, p := range firstPrimes(rocaPrimeCount(tc.bits))[1:] {
+		for _, p := range rocaPrimes[1:rocaPrimeCount(tc.bits)] {
 			powers := 0
 			for x := 1; x < p; x++ {
 				if isPowerOf65537(x, p) {

@@ -130,11 +130,7 @@ func newStringSet(items []string) stringSet {
 	if len(items) <= maxListSet {
 		return stringSet{list: slices.Clone(items)}
 	}
-	m := make(map[string]bool, len(items))
-	for _, s := range items {
-		m[s] = true
-	}
-	return stringSet{m: m}
+	return stringSet{m: set(items)}
 }
 
 func (s stringSet) has(x string) bool {

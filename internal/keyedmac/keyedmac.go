@@ -1,12 +1,12 @@
-// Package keyedmac computes HMACs under one fixed key without keying a new
-// HMAC every time.
+// Package keyedmac computes keyed hashes under one fixed key without
+// keying them again every time: HMACs (MAC) and secret-prefix SHA-256
+// (Prefix).
 //
 // Keying an HMAC hashes the key's inner and outer pads: two of the few
 // SHA-2 blocks that an HMAC of a short message costs, and in Wasm (where
 // Go's SHA-256 runs about 1.7 µs a block) the larger part of verifying an
-// HS256 token or deriving a cache key. A MAC keys one state when first
-// used and then restores it with Reset, which Go's HMAC does from saved
-// pad states.
+// HS256 token. A MAC keys one state when first used and then restores it
+// with Reset, which Go's HMAC does from saved pad states.
 package keyedmac
 
 import (
@@ -34,16 +34,6 @@ type keyed struct {
 // New returns the MAC of h under key (copied).
 func New(h func() hash.Hash, key []byte) *MAC {
 	return &MAC{h: h, key: append([]byte(nil), key...)}
-}
-
-// Sum32 returns the first 32 bytes of the HMAC of the concatenation of
-// parts: all of it for SHA-256. It allocates nothing, which makes it the
-// cheap way to derive a fixed-size cache key.
-func (m *MAC) Sum32(parts ...string) (out [32]byte) {
-	s := m.take(parts)
-	copy(out[:], s.mac)
-	m.put(s)
-	return out
 }
 
 // Equal reports, in constant time, whether mac is the HMAC of the

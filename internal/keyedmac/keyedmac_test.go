@@ -17,20 +17,6 @@ func reference(h func() hash.Hash, key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
-// Sum32 is the first 32 bytes of crypto/hmac's HMAC of the concatenated
-// parts, also when several goroutines share the MAC (each computation
-// that finds the keyed state taken keys its own).
-func TestSum32(t *testing.T) {
-	key := []byte("0123456789abcdef0123456789abcdef")
-	concurrently(key, func(h func() hash.Hash, m *MAC, g, i int) {
-		a, b := fmt.Sprintf("msg-%d-%d", g, i), fmt.Sprint(i%3)
-		got := m.Sum32(a, "\x00", b)
-		if want := reference(h, key, a+"\x00"+b); !bytes.Equal(got[:], want[:32]) {
-			t.Errorf("Sum32(%q, %q) = %x; want %x", a, b, got, want[:32])
-		}
-	})
-}
-
 // Equal accepts the HMAC and refuses any other value, also when several
 // goroutines share the MAC.
 func TestEqual(t *testing.T) {
