@@ -396,7 +396,7 @@ func percentEncode(s string) string {
 func (e *XFCCElement) String() string {
 	var parts []string
 	add := func(k int, v string, quote bool) {
-		if quote || v != "" && strings.ContainsAny(v, `,;" `+"\t") {
+		if quote || v != "" && strings.ContainsAny(v, `,;"\ `+"\t") {
 			v = `"` + v + `"`
 		}
 		parts = append(parts, xfccKeys[k]+"="+v)
