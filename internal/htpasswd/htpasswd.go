@@ -134,8 +134,10 @@ func (w work) String() string {
 // Apache's mod_authn_file), as are blank lines, lines starting with '#' and a
 // leading UTF-8 byte order mark. The user name is everything before the
 // first ':', byte for byte; it must be non-empty valid UTF-8 without control
-// characters (RFC 7617, section 2), and appear once. The hash is the rest of
-// the line and must be one of:
+// characters (RFC 7617, section 2), and appear once. The hash runs to the
+// next ':' or the end of the line; a field after a second ':' is a comment,
+// ignored, as Apache's mod_authn_file ignores it and as nginx documents
+// ("name:password:comment"). The hash must be one of:
 //
 //   - bcrypt: $2y$ (Apache's htpasswd -B), $2b$ or $2a$, cost 04 to 31;
 //   - SHA-crypt: $5$ (htpasswd -2) or $6$ (htpasswd -5), with an optional
@@ -189,6 +191,7 @@ func Parse(text string, opt Options) (*File, []string, error) {
 			fail(n, "no ':' between user name and hash")
 			continue
 		}
+		hash, _, _ = strings.Cut(hash, ":") // what follows is a comment
 
 		userOK := true
 		switch {
@@ -285,8 +288,6 @@ func parseHash(h string, opt Options) (verifier, error) {
 	switch {
 	case h == "":
 		return nil, errors.New("empty hash")
-	case strings.IndexByte(h, ':') >= 0:
-		return nil, errors.New("more than one ':' (a user name cannot contain ':' (RFC 7617), and no supported hash does)")
 	case h[0] == ' ' || h[0] == '\t':
 		return nil, errors.New("whitespace between ':' and the hash")
 	case isBcrypt(h):

@@ -64,6 +64,9 @@ func TestParseAccepts(t *testing.T) {
 		{"non-ASCII user", "jürgen 日本:" + hBcrypt, htpasswd.Options{}, map[string]string{"jürgen 日本": pw}},
 		{"user names are case-sensitive", "alice:" + hBcrypt + "\nAlice:" + hSHA256, htpasswd.Options{},
 			map[string]string{"alice": pw, "Alice": pw}},
+		// nginx documents "name:password:comment"; Apache ignores the field.
+		{"comment field", "alice:" + hBcrypt + ":Alice Liddell, ops\nbob:" + hSHA256 + ":\r\n", htpasswd.Options{},
+			map[string]string{"alice": pw, "bob": pw}},
 		{"empty", "", htpasswd.Options{}, nil},
 		{"comments only", "# nobody yet\n", htpasswd.Options{}, nil},
 	}
@@ -100,8 +103,10 @@ func TestParseRejects(t *testing.T) {
 		{"DES crypt", "alice:Gw0QnrRSzSpDs", legacy, 1, "DES crypt"},
 		{"htpasswd failure token", "alice:*0", htpasswd.Options{}, 1, "not a supported hash"},
 		{"empty user", ":" + bc, htpasswd.Options{}, 1, "empty user name"},
-		{"colon in user name", "al:ice:" + bc, htpasswd.Options{}, 1, "more than one ':'"},
-		{"trailing field", "alice:" + bc + ":comment", htpasswd.Options{}, 1, "more than one ':'"},
+		// A user name ends at the first ':' (RFC 7617): "ice" is then the
+		// hash, and the real hash a comment.
+		{"colon in user name", "al:ice:" + bc, htpasswd.Options{}, 1, "plaintext passwords are not accepted"},
+		{"comment after a bad hash", "alice:nope:" + bc, htpasswd.Options{}, 1, "not a supported hash"},
 		{"duplicate user", "alice:" + bc + "\n# again\nalice:" + hSHA256, htpasswd.Options{}, 3,
 			"duplicate user name (first defined on line 1)"},
 		{"empty hash", "alice:", htpasswd.Options{}, 1, "empty hash"},
