@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 out=internal/htpasswd/testdata/htpasswd-fixtures.txt
 pwout=internal/htpasswd/testdata/htpasswd-fixtures-passwords.tsv
 
-for tool in htpasswd openssl; do
+for tool in htpasswd openssl xxd; do
 	if ! command -v "$tool" >/dev/null; then
-		echo "$0: $tool not found (apt-get install apache2-utils openssl)" >&2
+		echo "$0: $tool not found (apt-get install apache2-utils openssl xxd)" >&2
 		exit 1
 	fi
 done
@@ -62,6 +62,17 @@ ht() {
 ossl() {
 	local user=$1 pw=$2 flag=$3
 	entry "$user" "$pw" "$user:$(openssl passwd "$flag" "$pw")" "openssl passwd $flag"
+}
+
+# ssha USER PASSWORD SALTBYTES: an {SSHA} entry (RFC 2307 style, as
+# slappasswd writes it and nginx reads it): base64 of SHA-1(password || salt)
+# followed by the salt, computed by openssl.
+ssha() {
+	local user=$1 pw=$2 n=$3 salt digest
+	salt=$(openssl rand -hex "$n")
+	digest=$({ printf '%s' "$pw"; printf '%s' "$salt" | xxd -r -p; } | openssl dgst -sha1 -binary | xxd -p)
+	entry "$user" "$pw" "$user:{SSHA}$(printf '%s%s' "$digest" "$salt" | xxd -r -p | openssl base64 -A)" \
+		"openssl dgst -sha1 over the password and $n bytes of openssl rand -hex $n"
 }
 
 # bcrypt, low costs to keep tests fast, and one at the usual cost 10.
@@ -111,6 +122,10 @@ ht sha1-ascii "$ascii" -s
 ht sha1-colon "$colon" -s
 ht sha1-utf8 "$utf8" -s
 ht sha1-spaces "$spaces" -s
+ssha ssha4-ascii "$ascii" 4
+ssha ssha4-colon "$colon" 4
+ssha ssha8-utf8 "$utf8" 8
+ssha ssha16-spaces "$spaces" 16
 
 mv "$tmp/file" "$out"
 mv "$tmp/pw" "$pwout"

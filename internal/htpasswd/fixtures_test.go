@@ -69,7 +69,7 @@ func loadFixtures(t testing.TB) (text string, fixtures []fixture) {
 }
 
 func isLegacyHash(h string) bool {
-	return strings.HasPrefix(h, "$apr1$") || strings.HasPrefix(h, "$1$") || strings.HasPrefix(h, "{SHA}")
+	return strings.HasPrefix(h, "$apr1$") || strings.HasPrefix(h, "$1$") || strings.HasPrefix(h, "{SHA}") || strings.HasPrefix(h, "{SSHA}")
 }
 
 func TestFixtures(t *testing.T) {
@@ -116,7 +116,7 @@ func TestFixtures(t *testing.T) {
 		"bcrypt cost 4", "bcrypt cost 5", "bcrypt cost 10",
 		"sha256-crypt rounds 5000", "sha256-crypt rounds 1000", "sha256-crypt rounds 10000",
 		"sha512-crypt rounds 5000", "sha512-crypt rounds 1000", "sha512-crypt rounds 10000",
-		"apr1-md5 1000 iterations (legacy)", "md5-crypt 1000 iterations (legacy)", "{SHA} unsalted SHA-1 (legacy)",
+		"apr1-md5 1000 iterations (legacy)", "md5-crypt 1000 iterations (legacy)", "{SHA} unsalted SHA-1 (legacy)", "{SSHA} salted SHA-1 (legacy)",
 	} {
 		if !seen[want] {
 			t.Errorf("no fixture has Cost %q", want)

@@ -25,9 +25,9 @@ const maxErrors = 100
 // Options controls which hash formats Parse accepts. The zero value accepts
 // bcrypt and SHA-crypt only.
 type Options struct {
-	// AllowLegacy accepts {SHA} (one unsalted SHA-1), $apr1$ (Apache's
-	// md5-crypt) and $1$ (md5-crypt) entries, each with a warning. All three
-	// are fast enough to brute-force that a leaked file gives its passwords
+	// AllowLegacy accepts {SHA} (one unsalted SHA-1), {SSHA} (one salted
+	// SHA-1), $apr1$ (Apache's md5-crypt) and $1$ (md5-crypt) entries, each
+	// with a warning. All four are fast enough to brute-force that a leaked file gives its passwords
 	// away. When false, such entries are errors.
 	AllowLegacy bool
 }
@@ -80,6 +80,7 @@ const (
 	schemeAPR1
 	schemeMD5Crypt
 	schemeSHA1
+	schemeSSHA
 )
 
 func (s scheme) String() string {
@@ -96,13 +97,15 @@ func (s scheme) String() string {
 		return "md5-crypt"
 	case schemeSHA1:
 		return "{SHA}"
+	case schemeSSHA:
+		return "{SSHA}"
 	}
 	return "unknown"
 }
 
 // legacy reports whether the scheme needs Options.AllowLegacy.
 func (s scheme) legacy() bool {
-	return s == schemeAPR1 || s == schemeMD5Crypt || s == schemeSHA1
+	return s == schemeAPR1 || s == schemeMD5Crypt || s == schemeSHA1 || s == schemeSSHA
 }
 
 // work is a hash's kind and cost: the bcrypt cost, the SHA-crypt rounds,
@@ -122,6 +125,8 @@ func (w work) String() string {
 		return fmt.Sprintf("%s %d iterations (legacy)", w.scheme, w.param)
 	case schemeSHA1:
 		return "{SHA} unsalted SHA-1 (legacy)"
+	case schemeSSHA:
+		return "{SSHA} salted SHA-1 (legacy)"
 	}
 	return "unknown"
 }
@@ -143,7 +148,8 @@ func (w work) String() string {
 //   - SHA-crypt: $5$ (htpasswd -2) or $6$ (htpasswd -5), with an optional
 //     rounds=N$ in [1000, 999999999] and a salt of at most 16 characters;
 //   - with Options.AllowLegacy only: $apr1$ (htpasswd -m), $1$ (md5-crypt, as
-//     openssl passwd -1 writes it) and {SHA} (htpasswd -s).
+//     openssl passwd -1 writes it), {SHA} (htpasswd -s) and {SSHA}
+//     (slappasswd, nginx).
 //
 // Plaintext (htpasswd -p), DES crypt (htpasswd -d) and every other format are
 // errors, as are malformed hashes: wrong lengths, characters outside the
@@ -302,6 +308,8 @@ func parseHash(h string, opt Options) (verifier, error) {
 		v, err = parseMD5Crypt(schemeMD5Crypt, md5CryptMagic, h)
 	case strings.HasPrefix(h, sha1Prefix):
 		v, err = parseSHA1(h)
+	case strings.HasPrefix(h, sshaPrefix):
+		v, err = parseSSHA(h)
 	default:
 		return nil, unsupported(h)
 	}
@@ -325,7 +333,6 @@ var knownUnsupported = []struct{ prefix, reason string }{
 	{"$argon2", "argon2 is not supported; use bcrypt (htpasswd -B) or SHA-crypt (htpasswd -5)"},
 	{"$sha1$", "sha1-crypt ($sha1$) is not supported; use bcrypt (htpasswd -B) or SHA-crypt (htpasswd -5)"},
 	{"$md5", "Sun md5-crypt ($md5) is not supported; use bcrypt (htpasswd -B) or SHA-crypt (htpasswd -5)"},
-	{"{SSHA}", "salted SHA-1 ({SSHA}) is not supported; use bcrypt (htpasswd -B) or SHA-crypt (htpasswd -5)"},
 }
 
 func unsupported(h string) error {
@@ -338,7 +345,7 @@ func unsupported(h string) error {
 		return errors.New("looks like traditional DES crypt (htpasswd -d) or a plaintext password; " +
 			"neither is accepted: rehash with htpasswd -B")
 	}
-	return errors.New("not a supported hash (bcrypt, SHA-crypt, or with legacy formats allowed apr1, md5-crypt, {SHA}); " +
+	return errors.New("not a supported hash (bcrypt, SHA-crypt, or with legacy formats allowed apr1, md5-crypt, {SHA}, {SSHA}); " +
 		"plaintext passwords are not accepted")
 }
 

@@ -19,6 +19,12 @@ const (
 	hAPR1     = "$apr1$.n345H7u$BCOOvBndfmuGhKsfI5Flk1"
 	hMD5Crypt = "$1$qRnYFq1K$uuWfn.MOvScVtcKIkZFAZ0"
 	hSHA1     = "{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0="
+	// SHA-1 by openssl dgst -sha1 over "hunter2" and an 8-byte salt from
+	// openssl rand.
+	hSSHA = "{SSHA}Zy7Y5J23M5a2oU7gPSwWQZJ/N2NVzfaE0gnKqg=="
+	// passlib's documented example of ldap_salted_sha1 (4-byte salt, as
+	// OpenLDAP's slappasswd writes): the hash of "password".
+	hSSHAPasslib = "{SSHA}pKqkNr1tq3wtQqk+UcPyA3HnA2NsU5NJ"
 	// libxcrypt's crypt("a", "$5$$"), an empty salt (recorded from
 	// Python's crypt module).
 	hSHA256EmptySalt = "$5$$QG6CCM7eJAxpUPcBpn0Z2K29NHtaI6Mk1fCpPrpjdj3"
@@ -51,6 +57,7 @@ func TestParseAccepts(t *testing.T) {
 		{"apr1 with AllowLegacy", "alice:" + hAPR1, legacy, map[string]string{"alice": pw}},
 		{"md5-crypt with AllowLegacy", "alice:" + hMD5Crypt, legacy, map[string]string{"alice": pw}},
 		{"{SHA} with AllowLegacy", "alice:" + hSHA1, legacy, map[string]string{"alice": pw}},
+		{"{SSHA} with AllowLegacy", "alice:" + hSSHA + "\nbob:" + hSSHAPasslib, legacy, map[string]string{"alice": pw, "bob": "password"}},
 		{"every format", strings.Join([]string{
 			"a:" + hBcrypt, "b:" + hSHA256, "c:" + hSHA512, "d:" + hAPR1, "e:" + hMD5Crypt, "f:" + hSHA1,
 		}, "\n"), legacy, map[string]string{"a": pw, "b": pw, "c": pw, "d": pw, "e": pw, "f": pw}},
@@ -163,11 +170,15 @@ func TestParseRejects(t *testing.T) {
 		{"{SHA} not base64", "alice:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h.=", legacy, 1, "not canonical base64"},
 		{"{SHA} not canonical", "alice:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h1=", legacy, 1, "not canonical base64"},
 		{"{SHA} without padding", "alice:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0A", legacy, 1, "not canonical base64"},
+		{"{SSHA} without AllowLegacy", "alice:" + hSSHA, htpasswd.Options{}, 1, "{SSHA} is a weak legacy format"},
+		{"{SSHA} without salt", "alice:{SSHA}" + hSHA1[len("{SHA}"):], legacy, 1, "20 bytes after decoding"},
+		{"{SSHA} salt too long", "alice:{SSHA}" + strings.Repeat("A", 116), legacy, 1, "87 bytes after decoding"},
+		{"{SSHA} not canonical", "alice:" + hSSHA[:len(hSSHA)-3] + "r==", legacy, 1, "not canonical base64"},
+		{"{SSHA} short", "alice:{SSHA}AAAA", legacy, 1, "3 bytes after decoding"},
 
 		{"yescrypt", "alice:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7", legacy, 1, "yescrypt"},
 		{"argon2", "alice:$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", legacy, 1, "argon2"},
 		{"scrypt", "alice:$7$C6..../....SodiumChloride$kBGj9fHznVYFQMEn/qDCfrDevf9YDtcDdKvEqHJLV8D", legacy, 1, "scrypt"},
-		{"{SSHA}", "alice:{SSHA}c3ZHgv/8v9Zf5yHbXJ3Rku1w5RhzYWx0", legacy, 1, "{SSHA}"},
 		{"unknown modular crypt", "alice:$9$salt$digestdigestdigest", legacy, 1, "not a supported hash"},
 	}
 	for _, tt := range tests {
