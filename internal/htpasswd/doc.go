@@ -18,7 +18,9 @@
 // library's hashes (the one maintained Go module that has them allocates on
 // every round, and none has apr1).
 //
-// Accepted only with Options.AllowLegacy: {SHA} (unsalted SHA-1), Apache's
+// Accepted only with Options.AllowLegacy: {SHA} (unsalted SHA-1), {SSHA}
+// (one salted SHA-1, RFC 2307 style, from OpenLDAP's slappasswd or nginx's
+// documentation), Apache's
 // $apr1$ and md5-crypt $1$ (Poul-Henning Kamp's algorithm, which $apr1$ only
 // renames, so supporting both costs nothing; $1$ is what openssl passwd -1
 // writes and nginx reads).
