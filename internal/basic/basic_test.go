@@ -38,6 +38,9 @@ func TestDecode(t *testing.T) {
 		name, token, user, pass string
 		ok                      bool
 	}{
+		// RFC 7617's examples: §2 and §2.1 (charset="UTF-8").
+		{"RFC 7617 §2", "QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Aladdin", "open sesame", true},
+		{"RFC 7617 §2.1", "dGVzdDoxMjPCow==", "test", "123\u00a3", true},
 		{"simple", b64("alice:secret"), "alice", "secret", true},
 		{"colon in password", b64("alice:se:cr:et"), "alice", "se:cr:et", true},
 		{"empty password", b64("alice:"), "alice", "", true},
