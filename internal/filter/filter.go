@@ -418,7 +418,7 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	if d.Provider == nil {
 		return nil // anonymous
 	}
-	id := s.root.policy.Identity
+	id := &s.root.policy.Identity
 	if err := replace(id.Method, d.Provider.Method()); err != nil {
 		return err
 	}
@@ -428,9 +428,11 @@ func (s *stream) forward(req *authn.Request, d *policy.Decision) error {
 	if err := replace(id.Principal, d.Identity.Principal); err != nil {
 		return err
 	}
-	for k, v := range d.Identity.Metadata {
-		if err := replace(id.MetadataPrefix+k, v); err != nil {
-			return err
+	if len(d.Identity.Metadata) > 0 {
+		for k, v := range d.Identity.Metadata {
+			if err := replace(id.MetadataPrefix+k, v); err != nil {
+				return err
+			}
 		}
 	}
 	for _, h := range d.Headers {

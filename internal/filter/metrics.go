@@ -98,8 +98,9 @@ func (m *metrics) stale(i int, stale bool) {
 }
 
 func (m *metrics) verdicts(vs []policy.ProviderVerdict) {
-	for _, v := range vs {
-		pm := m.providers[v.Provider]
+	for i := range vs {
+		v := &vs[i]
+		pm := &m.providers[v.Provider]
 		if v.CacheMiss {
 			inc(pm.cacheMiss)
 		}
