@@ -97,7 +97,7 @@ func (r *root) OnConfigure(size int) bool {
 		r.stripLens |= 1 << min(len(k), 63)
 	}
 	r.callouts, r.waiting, r.remotes = map[uint32]*remoteKeys{}, map[uint32]*stream{}, nil
-	verifier := &hostVerifier{}
+	verifier := newHostVerifier()
 	now := time.Now()
 	for i, prov := range p.Providers {
 		jp, ok := jwtOf(prov)
