@@ -268,8 +268,9 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // "key_ops" without "verify", an unsupported "alg", RSA moduli under
 // minRSABits or over MaxRSABits or with the ROCA fingerprint, RSA public
 // exponents that are not odd and at least 3, EC points that are not on
-// their curve or not of the curve's exact size, and keys with private
-// members. "x5c", "x5t" and "x5u" are ignored: the key is the JWK's own
+// their curve (a coordinate shorter than the curve's size, or longer by
+// leading zero bytes, is read as the number it encodes; see parseJWK), and
+// keys with private members. "x5c", "x5t" and "x5u" are ignored: the key is the JWK's own
 // members. err is set when the document is not a key set at all: not a
 // strict JSON object (no duplicate member names), no "keys" array, more
 // than MaxKeys keys, or larger than MaxJWKSBytes.
@@ -295,7 +296,7 @@ func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err 
 			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
 			return false
 		}
-		k, why := parseJWK(v, minRSABits)
+		k, why := parseJWK(v, minRSABits, true)
 		if why != "" {
 			skipped = append(skipped, fmt.Sprintf("keys[%d]: %s", i, why))
 		} else {
@@ -312,7 +313,13 @@ func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err 
 
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
-func parseJWK(v gjson.Result, minRSABits int) (*Key, string) {
+// parseJWK parses one key. inSet relaxes one rule for keys of a key set,
+// where the key is all that is used: an EC coordinate may be shorter than
+// its curve's size, or longer by leading zero bytes (RFC 7518 §6.2.1.2
+// forbids both, but some identity providers publish them, Keycloak before
+// 20 and Java's BigInteger encoding among them); it stands for the same
+// point, which must still be on the curve.
+func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 	if !v.IsObject() {
 		return nil, "not an object"
 	}
@@ -381,6 +388,9 @@ func parseJWK(v gjson.Result, minRSABits int) (*Key, string) {
 		size := (c.Params().BitSize + 7) / 8
 		x, err1 := b64(v, "x")
 		y, err2 := b64(v, "y")
+		if inSet && err1 == nil && err2 == nil {
+			x, y = ecCoordinate(x, size), ecCoordinate(y, size)
+		}
 		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
 			return nil, "EC key without x and y of the curve's size"
 		}
@@ -407,6 +417,25 @@ func parseJWK(v gjson.Result, minRSABits int) (*Key, string) {
 		return nil, err.Error()
 	}
 	return k, ""
+}
+
+// ecCoordinate returns b as an octet string of size bytes: left-padded with
+// zeros if shorter, without its leading zero bytes if longer by them; a
+// longer b with a non-zero byte there is returned unchanged (and refused).
+func ecCoordinate(b []byte, size int) []byte {
+	switch {
+	case len(b) == 0 || len(b) == size:
+		return b
+	case len(b) < size:
+		return append(make([]byte, size-len(b), size), b...)
+	}
+	extra := b[:len(b)-size]
+	for _, c := range extra {
+		if c != 0 {
+			return b
+		}
+	}
+	return b[len(extra):]
 }
 
 func b64(v gjson.Result, name string) ([]byte, error) {

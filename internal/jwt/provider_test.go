@@ -1,12 +1,18 @@
 package jwt
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
 )
@@ -325,7 +331,7 @@ func TestParseJWKS(t *testing.T) {
 		{"RSA 1024", string(jwks(`{"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(privateKey(t, "rsa1024").(*rsa.PrivateKey).N.Bytes()) + `","e":"AQAB"}`)), 0, "under the minimum"},
 		{"RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","alg":"PS256","use":"sig"}`)), 1, ""},
 		{"private RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","d":"AQAB"}`)), 0, "private"},
-		{"short x", string(jwks(`{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}`)), 0, "curve's size"},
+		{"short x and y, not a point", string(jwks(`{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}`)), 0, "not on the curve"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,6 +346,54 @@ func TestParseJWKS(t *testing.T) {
 	}
 	if _, _, err := ParseJWKS([]byte(`{"keys":[`+strings.Repeat(ec+",", MaxKeys)+ec+`]}`), 2048); err == nil {
 		t.Error("more than MaxKeys keys accepted")
+	}
+}
+
+// An EC coordinate of another length than its curve's size (RFC 7518
+// §6.2.1.2 wants the size; some identity providers publish shorter ones, or
+// longer ones with leading zero bytes) is read in a key set as the number
+// it encodes: the same key. A proof key (DPoP, ParseJWK) is held to the
+// size, and a longer coordinate whose extra bytes are not zero is refused.
+func TestParseJWKSECCoordinateLength(t *testing.T) {
+	var k *ecdsa.PrivateKey
+	for k == nil || k.X.BitLen() > 248 {
+		k, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	x, y := k.X.FillBytes(make([]byte, 32)), k.Y.FillBytes(make([]byte, 32))
+	jwk := func(x, y []byte) string {
+		return fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":%q,"y":%q}`, base64.RawURLEncoding.EncodeToString(x), base64.RawURLEncoding.EncodeToString(y))
+	}
+	canonical, _, err := ParseJWKS(jwks(jwk(x, y)), DefaultMinRSABits)
+	if err != nil || canonical.Len() != 1 {
+		t.Fatal(err)
+	}
+	zeros := func(n int, b []byte) []byte { return append(make([]byte, n), b...) }
+	for _, tt := range []struct {
+		name string
+		x, y []byte
+		ok   bool
+	}{
+		{"x without its leading zero byte", x[1:], y, true},
+		{"y with a leading zero byte more", x, zeros(1, y), true},
+		{"both with two more", zeros(2, x), zeros(2, y), true},
+		{"x with a non-zero byte more", append([]byte{1}, x...), y, false},
+		{"x empty", nil, y, false},
+	} {
+		set, skipped, err := ParseJWKS(jwks(jwk(tt.x, tt.y)), DefaultMinRSABits)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.ok && (set.Len() != 1 || set.Keys()[0].Fingerprint() != canonical.Keys()[0].Fingerprint()):
+			t.Errorf("%s: %d keys, skipped %q; want the canonical key", tt.name, set.Len(), skipped)
+		case !tt.ok && (set.Len() != 0 || len(skipped) != 1 || !strings.Contains(skipped[0], "curve's size")):
+			t.Errorf("%s: %d keys, skipped %q; want it refused for its size", tt.name, set.Len(), skipped)
+		}
+	}
+	if _, err := ParseJWK(gjson.Parse(jwk(x[1:], y)), DefaultMinRSABits); err == nil {
+		t.Error("ParseJWK accepted a coordinate shorter than the curve's size")
+	}
+	if _, err := ParseJWK(gjson.Parse(jwk(x, y)), DefaultMinRSABits); err != nil {
+		t.Errorf("ParseJWK: %v", err)
 	}
 }
 
