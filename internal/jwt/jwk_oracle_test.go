@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -17,7 +19,10 @@ import (
 // accept must be the same key, and ParseJWKS must refuse every key go-jose
 // finds invalid. ParseJWKS is stricter by policy (RSA size, "use",
 // private members), so keys only go-jose accepts are allowed when they are
-// outside that policy, and named in want.
+// outside that policy, and named in want. ParseJWKS is more lenient in one
+// way: an EC coordinate shorter than the curve's size, or longer by
+// leading zero bytes, which go-jose refuses (onlyOurs), is read as the
+// number it encodes; the key must then be the one with the exact encoding.
 func TestParseJWKSAgreesWithGoJose(t *testing.T) {
 	enc := base64.RawURLEncoding.EncodeToString
 	pub := func(name string) crypto.PublicKey { return privateKey(t, name).Public() }
@@ -59,6 +64,11 @@ func TestParseJWKSAgreesWithGoJose(t *testing.T) {
 		return enc(b)
 	}
 	rsaJWK, ecJWK, ec384, ec521, edJWK := render(pub("rsa2048")), render(pub("ec256")), render(pub("ec384")), render(pub("ec521")), render(pub("ed25519"))
+	var lead *ecdsa.PrivateKey // a P-256 key whose x starts with a zero byte
+	for lead == nil || lead.X.BitLen() > 248 {
+		lead, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	leadJWK := render(lead.Public())
 	cases := []struct {
 		name, jwk string
 		// onlyGoJose: go-jose accepts it, ParseJWKS refuses it by policy.
@@ -76,6 +86,7 @@ func TestParseJWKSAgreesWithGoJose(t *testing.T) {
 		{"RFC 7515 A.4", rfcJWKA4, false},
 		{"EC point off the curve", with(ecJWK, "y", flip(ecJWK["y"].(string))), false},
 		{"EC x one byte short", with(ecJWK, "x", enc(mustB64(t, ecJWK["x"].(string))[1:])), false},
+		{"EC x with a leading zero byte", with(leadJWK), false},
 		{"EC curve mismatch", with(ec384, "crv", "P-256"), false},
 		{"EC unknown curve", with(ecJWK, "crv", "secp256k1"), false},
 		{"EC without y", with(ecJWK, "y", nil), false},
@@ -117,6 +128,21 @@ func TestParseJWKSAgreesWithGoJose(t *testing.T) {
 				t.Fatalf("keys differ: ours %T, go-jose %T", ours[0].Public, ref.Key)
 			}
 		})
+	}
+	// Refused by go-jose for their length, read by ParseJWKS as the key of
+	// the exact encoding.
+	for name, jwk := range map[string]string{
+		"EC x without its leading zero byte": with(leadJWK, "x", enc(mustB64(t, leadJWK["x"].(string))[1:])),
+		"EC y with a leading zero byte more": with(leadJWK, "y", enc(append([]byte{0}, mustB64(t, leadJWK["y"].(string))...))),
+	} {
+		var ref jose.JSONWebKey
+		if err := json.Unmarshal([]byte(jwk), &ref); err == nil && ref.Valid() {
+			t.Errorf("%s: go-jose accepts it", name)
+		}
+		set, skipped, err := ParseJWKS(jwks(jwk), DefaultMinRSABits)
+		if err != nil || set.Len() != 1 || !set.Keys()[0].Public.(*ecdsa.PublicKey).Equal(lead.Public()) {
+			t.Errorf("%s: %v %v; want the key", name, err, skipped)
+		}
 	}
 }
 
