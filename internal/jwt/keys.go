@@ -270,8 +270,8 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // exponents that are not odd and at least 3, EC points that are not on
 // their curve (a coordinate shorter than the curve's size, or longer by
 // leading zero bytes, is read as the number it encodes; see parseJWK), and
-// keys with private members. "x5c", "x5t" and "x5u" are ignored: the key is the JWK's own
-// members. err is set when the document is not a key set at all: not a
+// keys with private members. "x5c", "x5t" and "x5u" are ignored: the key
+// is the JWK's own members. err is set when the document is not a key set at all: not a
 // strict JSON object (no duplicate member names), no "keys" array, more
 // than MaxKeys keys, or larger than MaxJWKSBytes.
 func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
@@ -316,7 +316,7 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // parseJWK parses one key. inSet relaxes one rule for keys of a key set,
 // where the key is all that is used: an EC coordinate may be shorter than
 // its curve's size, or longer by leading zero bytes (RFC 7518 §6.2.1.2
-// forbids both, but some identity providers publish them, Keycloak before
+// and §6.2.1.3 forbid both, but some identity providers publish them, Keycloak before
 // 20 and Java's BigInteger encoding among them); it stands for the same
 // point, which must still be on the curve.
 func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
