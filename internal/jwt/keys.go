@@ -315,10 +315,10 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 // parseJWK parses one key. inSet relaxes one rule for keys of a key set,
 // where the key is all that is used: an EC coordinate may be shorter than
-// its curve's size, or longer by leading zero bytes (RFC 7518 §6.2.1.2
-// and §6.2.1.3 forbid both, but some identity providers publish them, Keycloak before
-// 20 and Java's BigInteger encoding among them); it stands for the same
-// point, which must still be on the curve.
+// its curve's size, or longer by leading zero bytes (RFC 7518 §6.2.1.2 and
+// §6.2.1.3 forbid both, but some identity providers publish them, Keycloak
+// before 20 and Java's BigInteger encoding among them); it stands for the
+// same point, which must still be on the curve.
 func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 	if !v.IsObject() {
 		return nil, "not an object"
