@@ -23,7 +23,7 @@ import re
 import sys
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, hmac, serialization
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
@@ -163,11 +163,16 @@ def public_key(jwk):
     return ed25519.Ed25519PublicKey.from_public_bytes(b64d(jwk["x"]))
 
 
+def digest_of(alg):
+    """The hash of a JWS algorithm (RS256, PS384, ES512, HS256, ...)."""
+    return {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}.get(alg[2:])
+
+
 def verifies(jwk, token):
     h, p, s = token.split(".")
     alg, data, sig = json.loads(b64d(h))["alg"], (h + "." + p).encode(), b64d(s)
     key = public_key(jwk)
-    digest = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}.get(alg[2:])
+    digest = digest_of(alg)
     try:
         if alg.startswith("RS"):
             key.verify(sig, data, padding.PKCS1v15(), digest)
@@ -205,7 +210,7 @@ def main():
             # The secret is the one the library's test matches.
             h, p, s = token.split(".")
             alg = json.loads(b64d(h))["alg"]
-            m = hmac.HMAC(b64d(secrets[key]), {"HS256": hashes.SHA256(), "HS384": hashes.SHA384(), "HS512": hashes.SHA512()}[alg])
+            m = hmac.HMAC(b64d(secrets[key]), digest_of(alg))
             m.update((h + "." + p).encode())
             assert (m.finalize() == b64d(s)) == (ours != "bad_signature"), name
         v.update(extra)

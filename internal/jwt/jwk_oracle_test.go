@@ -21,8 +21,8 @@ import (
 // private members), so keys only go-jose accepts are allowed when they are
 // outside that policy, and named in want. ParseJWKS is more lenient in one
 // way: an EC coordinate shorter than the curve's size, or longer by
-// leading zero bytes, which go-jose refuses (onlyOurs), is read as the
-// number it encodes; the key must then be the one with the exact encoding.
+// leading zero bytes, which go-jose refuses, is read as the number it
+// encodes; the key must then be the one with the exact encoding.
 func TestParseJWKSAgreesWithGoJose(t *testing.T) {
 	enc := base64.RawURLEncoding.EncodeToString
 	pub := func(name string) crypto.PublicKey { return privateKey(t, name).Public() }

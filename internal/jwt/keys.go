@@ -271,9 +271,9 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // their curve (a coordinate shorter than the curve's size, or longer by
 // leading zero bytes, is read as the number it encodes; see parseJWK), and
 // keys with private members. "x5c", "x5t" and "x5u" are ignored: the key
-// is the JWK's own members. err is set when the document is not a key set at all: not a
-// strict JSON object (no duplicate member names), no "keys" array, more
-// than MaxKeys keys, or larger than MaxJWKSBytes.
+// is the JWK's own members. err is set when the document is not a key set
+// at all: not a strict JSON object (no duplicate member names), no "keys"
+// array, more than MaxKeys keys, or larger than MaxJWKSBytes.
 func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
 	if len(data) > MaxJWKSBytes {
 		return nil, nil, fmt.Errorf("the key set is larger than %d bytes", MaxJWKSBytes)

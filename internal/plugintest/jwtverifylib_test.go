@@ -71,13 +71,12 @@ func TestJWTVerifyLibVectors(t *testing.T) {
 	// secrets and public keys for one issuer may not be mixed in one
 	// configuration, so the HMAC cases get their own hosts.
 	type prepared struct {
-		v      jwtVerifyLibVector
-		path   string
-		issuer string
-		sub    string
-		now    time.Time
-		onSDK  bool
-		parts  []string
+		v         jwtVerifyLibVector
+		path      string
+		principal string
+		now       time.Time
+		onSDK     bool
+		parts     []string
 	}
 	var groups [2][]prepared
 	var providers, rules [2][]any
@@ -133,7 +132,7 @@ func TestJWTVerifyLibVectors(t *testing.T) {
 		sdk := (c.Exp == 0 || time.Unix(int64(c.Exp), 0).After(sdkHostTime)) && time.Unix(int64(max(c.Iat, c.Nbf)), 0).Before(sdkHostTime)
 		providers[g] = append(providers[g], provider)
 		rules[g] = append(rules[g], rule)
-		groups[g] = append(groups[g], prepared{v: v, path: "/" + name + "/x", issuer: issuer, sub: c.Sub, now: now, onSDK: sdk, parts: parts})
+		groups[g] = append(groups[g], prepared{v: v, path: "/" + name + "/x", principal: issuer + "/" + c.Sub, now: now, onSDK: sdk, parts: parts})
 		switch {
 		case v.Divergence != "":
 			diverged++
@@ -164,13 +163,12 @@ func TestJWTVerifyLibVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pv := range groups[g] {
-			v := pv.v
 			clock.Set(pv.now)
 			for name, do := range hosts {
-				check(t, v, name, do, pv.path, pv.issuer+"/"+pv.sub, pv.parts)
+				checkVerifyLibVector(t, pv.v, name, do, pv.path, pv.principal, pv.parts)
 			}
 			if pv.onSDK {
-				check(t, v, "sdk", sdk.Do, pv.path, pv.issuer+"/"+pv.sub, pv.parts)
+				checkVerifyLibVector(t, pv.v, "sdk", sdk.Do, pv.path, pv.principal, pv.parts)
 				onSDK++
 			}
 		}
@@ -183,10 +181,10 @@ func TestJWTVerifyLibVectors(t *testing.T) {
 		len(doc.Vectors), accepted, refused, diverged, onSDK)
 }
 
-// check sends one vector's token on path and checks the outcome the
+// checkVerifyLibVector sends one vector's token on path and checks the outcome the
 // vector states; an accepted token is also sent with a bit of its
 // signature changed, which must be refused.
-func check(t *testing.T, v jwtVerifyLibVector, name string, do func(Request) Result, path, principal string, parts []string) {
+func checkVerifyLibVector(t *testing.T, v jwtVerifyLibVector, name string, do func(Request) Result, path, principal string, parts []string) {
 	t.Helper()
 	r := do(Get(apiHost, path, h("x-token", v.Token)))
 	if v.Ours != "valid" {
