@@ -36,7 +36,7 @@
 //  3. "typ" exactly "dpop+jwt": RFC 9449 registers this value, so no
 //     case variant or "application/" prefix is accepted.
 //  4. "alg" in the allow-list and asymmetric. By default ES256, ES384,
-//     EdDSA, PS256 and RS256 (DefaultAlgorithms); ES512 only when listed;
+//     EdDSA, Ed25519, PS256 and RS256 (DefaultAlgorithms); ES512 only when listed;
 //     HS* and "none" never, whatever is configured.
 //  5. "jwk": present, an object without private or symmetric members ("d",
 //     "p", "q", "dp", "dq", "qi", "oth", "k", kty "oct"), a public key
@@ -102,7 +102,7 @@
 //
 // Proof failures are 401 with
 //
-//	WWW-Authenticate: DPoP error="invalid_dpop_proof", error_description="…", algs="ES256 ES384 EdDSA PS256 RS256"
+//	WWW-Authenticate: DPoP error="invalid_dpop_proof", error_description="…", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"
 //
 // nonce failures 401 use_dpop_nonce with a DPoP-Nonce header, token and
 // binding failures 401 invalid_token, and a replay store that cannot

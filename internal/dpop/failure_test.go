@@ -20,21 +20,21 @@ func TestDeny(t *testing.T) {
 		wantNonceSent string
 	}{
 		{"invalid proof", api, FailTooOld, 401, "invalid_dpop_proof", authn.ReasonInvalidCredential,
-			`DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof is too old", algs="ES256 ES384 EdDSA PS256 RS256"`, "n1", ""},
+			`DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof is too old", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "n1", ""},
 		{"no realm, configured algorithms", Options{Algorithms: []string{"ES256", "PS256"}}, FailSignature, 401, "invalid_dpop_proof", authn.ReasonInvalidCredential,
 			`DPoP error="invalid_dpop_proof", error_description="the DPoP proof's signature is not valid", algs="ES256 PS256"`, "", ""},
 		{"malformed", api, FailMalformed, 401, "invalid_dpop_proof", authn.ReasonMalformedCredential,
-			`DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof is not a well-formed signed JWT", algs="ES256 ES384 EdDSA PS256 RS256"`, "", ""},
+			`DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof is not a well-formed signed JWT", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "", ""},
 		{"two proofs", api, FailMultipleProofs, 401, "invalid_dpop_proof", authn.ReasonMultipleCredentials,
-			`DPoP realm="api", error="invalid_dpop_proof", error_description="the request has more than one DPoP proof", algs="ES256 ES384 EdDSA PS256 RS256"`, "", ""},
+			`DPoP realm="api", error="invalid_dpop_proof", error_description="the request has more than one DPoP proof", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "", ""},
 		{"nonce required", api, FailNonceMissing, 401, "use_dpop_nonce", authn.ReasonInvalidCredential,
-			`DPoP realm="api", error="use_dpop_nonce", error_description="a server nonce is required in the DPoP proof", algs="ES256 ES384 EdDSA PS256 RS256"`, "eyJ7S_zG.eyJH0-Z.HX4w-7v", "eyJ7S_zG.eyJH0-Z.HX4w-7v"},
+			`DPoP realm="api", error="use_dpop_nonce", error_description="a server nonce is required in the DPoP proof", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "eyJ7S_zG.eyJH0-Z.HX4w-7v", "eyJ7S_zG.eyJH0-Z.HX4w-7v"},
 		{"nonce stale", api, FailNonceMismatch, 401, "use_dpop_nonce", authn.ReasonInvalidCredential,
-			`DPoP realm="api", error="use_dpop_nonce", error_description="the DPoP proof's nonce is not current", algs="ES256 ES384 EdDSA PS256 RS256"`, "n2", "n2"},
+			`DPoP realm="api", error="use_dpop_nonce", error_description="the DPoP proof's nonce is not current", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "n2", "n2"},
 		{"binding", api, FailBindingMismatch, 401, "invalid_token", authn.ReasonInvalidCredential,
-			`DPoP realm="api", error="invalid_token", error_description="the access token is not bound to the DPoP proof's key", algs="ES256 ES384 EdDSA PS256 RS256"`, "n1", ""},
+			`DPoP realm="api", error="invalid_token", error_description="the access token is not bound to the DPoP proof's key", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "n1", ""},
 		{"bound token as bearer", api, FailBoundTokenAsBearer, 401, "invalid_token", authn.ReasonInvalidCredential,
-			`DPoP realm="api", error="invalid_token", error_description="a DPoP-bound access token must use the DPoP scheme", algs="ES256 ES384 EdDSA PS256 RS256"`, "", ""},
+			`DPoP realm="api", error="invalid_token", error_description="a DPoP-bound access token must use the DPoP scheme", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`, "", ""},
 		{"replay store down", api, FailReplayUnavailable, 503, "", authn.ReasonInternal, "", "n1", ""},
 		{"realm quoted", Options{Realm: "a \"b\" \\c\n", Algorithms: []string{"ES256", "HS256", "none"}}, FailReplay, 401, "invalid_dpop_proof", authn.ReasonInvalidCredential,
 			`DPoP realm="a \"b\" \\c", error="invalid_dpop_proof", error_description="the DPoP proof was already used", algs="ES256"`, "", ""},
@@ -57,10 +57,10 @@ func TestDeny(t *testing.T) {
 			}
 		})
 	}
-	if got, want := (Options{Realm: "api"}).Challenge(), `DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"`; got != want {
+	if got, want := (Options{Realm: "api"}).Challenge(), `DPoP realm="api", algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`; got != want {
 		t.Fatalf("Challenge() = %s; want %s", got, want)
 	}
-	if got, want := (Options{}).Challenge(), `DPoP algs="ES256 ES384 EdDSA PS256 RS256"`; got != want {
+	if got, want := (Options{}).Challenge(), `DPoP algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`; got != want {
 		t.Fatalf("Challenge() = %s; want %s", got, want)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // either a proof with a thumbprint and a jti, or exactly one known
 // client-side Failure whose denial does not echo the proof.
 func FuzzVerify(f *testing.F) {
-	for _, alg := range []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"} {
+	for _, alg := range []string{"ES256", "ES384", "EdDSA", "Ed25519", "PS256", "RS256"} {
 		f.Add(proof(f, alg, claims()))
 	}
 	for _, s := range []string{

@@ -152,6 +152,11 @@ func rawProof(t testing.TB, alg, keyName string, payload []byte, hdr ...any) str
 	t.Helper()
 	opts := &jose.SignerOptions{EmbedJWK: true}
 	opts.WithType("dpop+jwt")
+	sigAlg := alg
+	if alg == "Ed25519" { // RFC 9864's name of EdDSA with Ed25519, unknown to go-jose
+		sigAlg = "EdDSA"
+		opts.WithHeader("alg", alg)
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		name, v := hdr[i].(string), hdr[i+1]
 		switch {
@@ -171,7 +176,7 @@ func rawProof(t testing.TB, alg, keyName string, payload []byte, hdr ...any) str
 		k = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 		opts.EmbedJWK = false
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: k}, opts)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(sigAlg), Key: k}, opts)
 	if err != nil {
 		t.Fatalf("NewSigner(%s): %v", alg, err)
 	}

@@ -39,12 +39,13 @@ const (
 const ProofType = "dpop+jwt"
 
 // DefaultAlgorithms is the allow-list of Options that set none: ES256
-// first (what most clients use), then ES384, EdDSA, PS256 and RS256.
+// first (what most clients use), then ES384, EdDSA (and Ed25519, its
+// name in RFC 9864), PS256 and RS256.
 // ES512 is left out because the client picks the key: without the host's
 // native check, each ES512 proof costs about 46 ms of the worker thread in
 // Wasm (P-521 has no assembly there); list it explicitly to accept it.
 // Symmetric algorithms (HS*) and "none" are never accepted.
-var DefaultAlgorithms = []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"}
+var DefaultAlgorithms = []string{"ES256", "ES384", "EdDSA", "Ed25519", "PS256", "RS256"}
 
 // Options are a deployment's rules for DPoP proofs. They are fixed at
 // configure time (proxy_on_configure) and must not change afterwards; the

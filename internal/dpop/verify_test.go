@@ -16,7 +16,7 @@ import (
 // and checks every field of the result against go-jose's thumbprint and
 // the claims.
 func TestVerifyAlgorithms(t *testing.T) {
-	all := Options{Algorithms: []string{"ES256", "ES384", "ES512", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"}}
+	all := Options{Algorithms: []string{"ES256", "ES384", "ES512", "EdDSA", "Ed25519", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"}}
 	for _, alg := range all.Algorithms {
 		t.Run(alg, func(t *testing.T) {
 			pr := proof(t, alg, claims("iat", testNow.Unix()-5))
@@ -244,6 +244,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"RS384 is not a default", func(t testing.TB) string { return proof(t, "RS384", claims()) }, nil, nil, FailAlgNotAllowed, "", false},
 		{"RS256 outside a configured list", func(t testing.TB) string { return proof(t, "RS256", claims()) }, nil,
 			func(o *Options) { o.Algorithms = []string{"ES256"} }, FailAlgNotAllowed, "", false},
+		{"Ed25519 when only EdDSA is listed", func(t testing.TB) string { return proof(t, "Ed25519", claims()) }, nil,
+			func(o *Options) { o.Algorithms = []string{"EdDSA"} }, FailAlgNotAllowed, "", false},
 
 		// 5. jwk
 		{"jwk missing", func(t testing.TB) string { return proof(t, "ES256", claims(), "jwk", nil) }, nil, nil, FailMissingJWK, "", false},

@@ -48,6 +48,9 @@ type algorithm struct {
 	method gjwt.SigningMethod
 	// macSlot is an HS* algorithm's index in a key's macs.
 	macSlot int
+	// sameAs names the other "alg" of the same operation, if any: a key
+	// whose JWK "alg" is either one fits both.
+	sameAs string
 }
 
 // strictPSS is golang-jwt's RSASSA-PSS method m, but with the salt as
@@ -70,16 +73,20 @@ var algorithms = map[string]*algorithm{
 	"ES256": {name: "ES256", key: KeyEC, hash: crypto.SHA256, curve: elliptic.P256(), sigLen: 64, method: gjwt.SigningMethodES256},
 	"ES384": {name: "ES384", key: KeyEC, hash: crypto.SHA384, curve: elliptic.P384(), sigLen: 96, method: gjwt.SigningMethodES384},
 	"ES512": {name: "ES512", key: KeyEC, hash: crypto.SHA512, curve: elliptic.P521(), sigLen: 132, method: gjwt.SigningMethodES512},
-	"EdDSA": {name: "EdDSA", key: KeyOKP, sigLen: 64, method: gjwt.SigningMethodEdDSA},
-	"HS256": {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32, macSlot: 0},
-	"HS384": {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48, macSlot: 1},
-	"HS512": {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64, macSlot: 2},
+	// RFC 9864 §2.2 names EdDSA with Ed25519 "Ed25519" and deprecates the
+	// polymorphic "EdDSA" (RFC 8037 §3.1), which most issuers still send.
+	// Ed25519 is the only EdDSA curve here, so both are the same operation.
+	"EdDSA":   {name: "EdDSA", key: KeyOKP, sigLen: 64, method: gjwt.SigningMethodEdDSA, sameAs: "Ed25519"},
+	"Ed25519": {name: "Ed25519", key: KeyOKP, sigLen: 64, method: gjwt.SigningMethodEdDSA, sameAs: "EdDSA"},
+	"HS256":   {name: "HS256", key: KeyOct, hash: crypto.SHA256, sigLen: 32, minSecret: 32, macSlot: 0},
+	"HS384":   {name: "HS384", key: KeyOct, hash: crypto.SHA384, sigLen: 48, minSecret: 48, macSlot: 1},
+	"HS512":   {name: "HS512", key: KeyOct, hash: crypto.SHA512, sigLen: 64, minSecret: 64, macSlot: 2},
 }
 
 // DefaultAlgorithms is the allow-list of a provider that configures none:
 // every asymmetric algorithm this package implements. HS256/384/512 are
 // never allowed by default; they need an explicitly configured secret.
-var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 
 // SupportedAlgorithms lists every "alg" value this package can verify, in a
 // stable order. "none" is never among them.

@@ -174,7 +174,8 @@
 // error codes); RFC 7515 (JWS: compact serialization §7.1, crit §4.1.11);
 // RFC 7517 (JWK, JWKS); RFC 7518 §3 (algorithms; PS* salt = hash size,
 // §3.5; HMAC key ≥ hash size, §3.2); RFC 7519 §4.1 (registered claims);
-// RFC 7797 (b64, rejected); RFC 8037 (EdDSA with Ed25519); RFC 8725 §3.1
-// (algorithm verification); RFC 9068 (at+jwt); RFC 9470 (step-up); RFC
-// 8707 (resource indicators); OpenID Connect Discovery 1.0 §3-4.
+// RFC 7797 (b64, rejected); RFC 8037 (EdDSA with Ed25519); RFC 9864 §2.2
+// (its fully specified name, Ed25519); RFC 8725 §3.1 (algorithm
+// verification); RFC 9068 (at+jwt); RFC 9470 (step-up); RFC 8707
+// (resource indicators); OpenID Connect Discovery 1.0 §3-4.
 package jwt

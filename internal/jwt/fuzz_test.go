@@ -1,6 +1,9 @@
 package jwt
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -17,11 +20,22 @@ func joseVerifies(p *Provider, tok string) bool {
 	for _, a := range SupportedAlgorithms() {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
+	set, _ := p.store.Keys()
+	if edOnly := ed25519Input(tok); edOnly != nil {
+		// go-jose v4 does not know RFC 9864's "Ed25519" (EdDSA with
+		// Ed25519 under its fully specified name): check the signature
+		// with crypto/ed25519 itself.
+		for _, k := range set.Keys() {
+			if pub, ok := k.Public.(ed25519.PublicKey); ok && ed25519.Verify(pub, edOnly.input, edOnly.sig) {
+				return true
+			}
+		}
+		return false
+	}
 	jws, err := jose.ParseSignedCompact(tok, algs)
 	if err != nil {
 		return false
 	}
-	set, _ := p.store.Keys()
 	for _, k := range set.Keys() {
 		var key any = k.Public
 		if k.Type == KeyOct {
@@ -32,6 +46,22 @@ func joseVerifies(p *Provider, tok string) bool {
 		}
 	}
 	return false
+}
+
+// ed25519Input returns the signing input and signature of tok if its JOSE
+// header's alg is "Ed25519", or nil.
+func ed25519Input(tok string) *struct{ input, sig []byte } {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	hdr, err1 := base64.RawURLEncoding.DecodeString(parts[0])
+	sig, err2 := base64.RawURLEncoding.DecodeString(parts[2])
+	var h map[string]any // not a struct: encoding/json matches its field names in any case
+	if err1 != nil || err2 != nil || json.Unmarshal(hdr, &h) != nil || h["alg"] != "Ed25519" {
+		return nil
+	}
+	return &struct{ input, sig []byte }{[]byte(parts[0] + "." + parts[1]), sig}
 }
 
 // FuzzVerify drives token parsing and validation through Authenticate, with

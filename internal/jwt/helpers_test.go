@@ -152,6 +152,9 @@ func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 func rawToken(t testing.TB, method, key, header, payload string) string {
 	t.Helper()
 	m := gjwt.GetSigningMethod(method)
+	if method == "Ed25519" { // RFC 9864's name for golang-jwt's EdDSA
+		m = gjwt.SigningMethodEdDSA
+	}
 	if m == nil {
 		t.Fatalf("golang-jwt has no %s", method)
 	}

@@ -72,7 +72,7 @@ func (k *Key) Bits() int { return k.bits }
 // fits reports whether k may verify a token signed with a: same key type,
 // the curve a names, and k's own "alg" (if any) equal to a.
 func (k *Key) fits(a *algorithm) bool {
-	if k.Type != a.key || k.Alg != "" && k.Alg != a.name {
+	if k.Type != a.key || k.Alg != "" && k.Alg != a.name && k.Alg != a.sameAs {
 		return false
 	}
 	if a.key == KeyEC {

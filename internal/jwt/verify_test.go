@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -116,6 +117,11 @@ func TestRejections(t *testing.T) {
 			return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 		}(), want: FailAlgNotAllowed},
 		{name: "unknown alg", tok: seg(`{"alg":"ES256K","kid":"ec256"}`) + "." + seg(`{}`) + ".AAAA", want: FailAlgNotAllowed},
+		{name: "Ed448 (RFC 9864), not implemented", tok: seg(`{"alg":"Ed448","kid":"ed25519"}`) + "." + seg(mustJSON(t, claims())) + "." + strings.Repeat("A", 152), want: FailAlgNotAllowed},
+		// The allow-list names algorithms as tokens do, even these two.
+		{name: "Ed25519 when only EdDSA is allowed", tok: token(t, "Ed25519", claims()), mutate: func(o *Options) { o.Algorithms = []string{"EdDSA"} }, want: FailAlgNotAllowed},
+		{name: "EdDSA when only Ed25519 is allowed", tok: token(t, "EdDSA", claims()), mutate: func(o *Options) { o.Algorithms = []string{"Ed25519"} }, want: FailAlgNotAllowed},
+		{name: "Ed25519 token, kid of an EC key", tok: token(t, "Ed25519", claims(), "kid", "ec256"), want: FailNoKey},
 		{name: "alg not a string", tok: seg(`{"alg":["ES256"]}`) + "." + seg(`{}`) + ".AAAA", want: FailMalformed},
 		{name: "crit", tok: token(t, "ES256", claims(), "crit", []string{"exp"}, "exp", 1), want: FailCrit},
 		{name: "crit b64 true", tok: token(t, "ES256", claims(), "crit", []string{"b64"}, "b64", true), want: FailCrit},
@@ -245,6 +251,19 @@ func TestRejections(t *testing.T) {
 	}
 }
 
+// edKeySet returns Options' keys as the Ed25519 test key in a JWK set, with
+// the JWK "alg" alg.
+func edKeySet(t *testing.T, alg string) func(*Options) {
+	return func(o *Options) {
+		x := base64.RawURLEncoding.EncodeToString(publicKey(t, "ed25519", "", 0).Public.(ed25519.PublicKey))
+		set, skipped, err := ParseJWKS(jwks(`{"kty":"OKP","crv":"Ed25519","kid":"ed25519","alg":"`+alg+`","x":"`+x+`"}`), DefaultMinRSABits)
+		if err != nil || set.Len() != 1 {
+			t.Fatalf("ParseJWKS: %v %v", err, skipped)
+		}
+		o.Keys = set
+	}
+}
+
 // What must be accepted, next to the rejections above.
 func TestAccepts(t *testing.T) {
 	tests := []struct {
@@ -282,6 +301,11 @@ func TestAccepts(t *testing.T) {
 		{"RSA 1024 when allowed", rawToken(t, "RS256", "rsa1024", `{"alg":"RS256"}`, mustJSON(t, claims())), func(o *Options) {
 			o.Keys, o.MinRSABits = NewKeySet(publicKey(t, "rsa1024", "", 1024)), 1024
 		}},
+		// RFC 9864: "Ed25519" and the deprecated "EdDSA" are one operation
+		// here, whichever of them a JWK names.
+		{"Ed25519 with a JWK alg Ed25519", token(t, "Ed25519", claims()), edKeySet(t, "Ed25519")},
+		{"Ed25519 with a JWK alg EdDSA", token(t, "Ed25519", claims()), edKeySet(t, "EdDSA")},
+		{"EdDSA with a JWK alg Ed25519", token(t, "EdDSA", claims()), edKeySet(t, "Ed25519")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,7 @@ func genKeys(t testing.TB) map[string]*testKey {
 		keysByAl["ES384"] = &testKey{alg: "ES384", kid: "p384", signer: ec(elliptic.P384())}
 		keysByAl["ES512"] = &testKey{alg: "ES512", kid: "p521", signer: ec(elliptic.P521())}
 		keysByAl["EdDSA"] = &testKey{alg: "EdDSA", kid: "ed", signer: ed}
+		keysByAl["Ed25519"] = &testKey{alg: "Ed25519", kid: "ed", signer: ed}
 		for _, a := range []string{"HS256", "HS384", "HS512"} {
 			keysByAl[a] = &testKey{alg: a, kid: "hs", secret: secret}
 		}
@@ -104,6 +105,9 @@ func jwksOf(t testing.TB, kidSuffix string) string {
 }
 
 func signingMethod(alg string) gjwt.SigningMethod {
+	if alg == "Ed25519" { // RFC 9864's name of EdDSA with Ed25519; token sets the header
+		return gjwt.SigningMethodEdDSA
+	}
 	m := gjwt.GetSigningMethod(alg)
 	if m == nil {
 		panic("golang-jwt has no " + alg)
@@ -126,6 +130,7 @@ func token(t testing.TB, alg string, claims map[string]any, header map[string]an
 		}
 	}
 	tok := gjwt.NewWithClaims(signingMethod(alg), c)
+	tok.Header["alg"] = alg
 	tok.Header["kid"] = k.kid
 	for key, v := range header {
 		if v == nil {
@@ -167,7 +172,7 @@ func staticJWTConfig(t testing.TB) []byte {
 	secret := base64.StdEncoding.EncodeToString(genKeys(t)["HS256"].secret)
 	return []byte(fmt.Sprintf(`{"realm":"api","providers":[
 	 {"name":"idp","jwt":{"issuers":[%[1]q],"audiences":[%[2]q],
-	  "algorithms":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA"],
+	  "algorithms":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","Ed25519"],
 	  "jwks":%[3]s,
 	  "claim_headers":[{"claim":"sub","header":"x-jwt-sub"},{"claim":"groups","header":"x-jwt-groups"},{"claim":"org.name","header":"x-jwt-org"}],
 	  "cache":{"max_entries":0}}},
