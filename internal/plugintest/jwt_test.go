@@ -19,6 +19,27 @@ func countingVerifier(n *atomic.Int64) map[string]host.ForeignFunc {
 	}}
 }
 
+// jwtHosts starts cfg on the three hosts a token corpus goes through:
+// Envoy's emulator with verify_signature (its calls counted in calls) and
+// without it (every signature checked in Wasm), and the Go SDK's emulator,
+// which the caller closes (one SDK host at a time).
+func jwtHosts(t *testing.T, cfg []byte, calls *atomic.Int64) (map[string]func(Request) Result, *SDKHost) {
+	t.Helper()
+	withHost, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true, ForeignFunctions: countingVerifier(calls)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inWasm, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk, err := NewSDKHost(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]func(Request) Result{"verify_signature": withHost.Do, "wasm": inWasm.Do, "sdk": sdk.Do}, sdk
+}
+
 // Tokens signed by golang-jwt for every algorithm verify through the real
 // module, with and without Envoy's verify_signature, and the two paths
 // agree; the host is used for RS* and ES* only.

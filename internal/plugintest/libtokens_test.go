@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/wasm-authn/wasm-authn/internal/host"
 )
 
 // libraryTokens is a file of testdata/jwt made by another JOSE
@@ -82,20 +80,8 @@ func checkLibraryTokens(t *testing.T, lt *libraryTokens) {
 		t.Fatal(err)
 	}
 	var calls atomic.Int64
-	withHost, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true, ForeignFunctions: countingVerifier(&calls)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inWasm, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdk, err := NewSDKHost(t, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosts, sdk := jwtHosts(t, cfg, &calls)
 	defer sdk.Close()
-	hosts := map[string]func(Request) Result{"verify_signature": withHost.Do, "wasm": inWasm.Do, "sdk": sdk.Do}
 	request := func(alg, tok string) Request {
 		if strings.HasPrefix(alg, "HS") {
 			return Get(apiHost, "/hs/x", h("x-hs-token", tok))

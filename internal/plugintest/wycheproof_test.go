@@ -12,7 +12,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasm-authn/wasm-authn/internal/config"
-	"github.com/wasm-authn/wasm-authn/internal/host"
 	"github.com/wasm-authn/wasm-authn/internal/jwt"
 )
 
@@ -165,19 +164,7 @@ func TestWycheproofThroughModule(t *testing.T) {
 			rules = append(rules, fmt.Sprintf(`{"name":"g%d","match":{"path":{"prefix":"/g%d/"}},"require":{"provider":"g%d"}}`, i, i, i))
 		}
 		cfg := []byte(`{"providers":[` + strings.Join(providers, ",") + `],"rules":[` + strings.Join(rules, ",") + `]}`)
-		withHost, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true, ForeignFunctions: countingVerifier(&calls)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inWasm, err := NewEnvoyHost(t, host.Config{PluginConfig: cfg, SkipCanary: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sdk, err := NewSDKHost(t, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hosts := map[string]func(Request) Result{"host": withHost.Do, "wasm": inWasm.Do, "sdk": sdk.Do}
+		hosts, sdk := jwtHosts(t, cfg, &calls)
 		for i, g := range groups {
 			if g.provider == "" {
 				continue
