@@ -70,7 +70,8 @@ func (k *Key) Fingerprint() [32]byte { return k.fp }
 func (k *Key) Bits() int { return k.bits }
 
 // fits reports whether k may verify a token signed with a: same key type,
-// the curve a names, and k's own "alg" (if any) equal to a.
+// the curve a names, and k's own "alg" (if any) naming a's operation (a
+// itself, or its other name: EdDSA and Ed25519).
 func (k *Key) fits(a *algorithm) bool {
 	if k.Type != a.key || k.Alg != "" && k.Alg != a.name && k.Alg != a.sameAs {
 		return false
