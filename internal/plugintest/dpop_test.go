@@ -3,6 +3,7 @@ package plugintest
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -21,23 +22,33 @@ import (
 // dpopClient makes DPoP proofs with go-jose, a JOSE implementation
 // independent of the plugin's verifier.
 type dpopClient struct {
-	key    *ecdsa.PrivateKey
 	signer jose.Signer
 	jkt    string
 }
 
+// newDPoPClient is a client with a new P-256 key (ES256).
 func newDPoPClient(t *testing.T) *dpopClient {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	return newDPoPClientWith(t, key, jose.ES256, nil)
+}
+
+// newDPoPClientWith is a client signing with key and alg; opts, if not nil,
+// are go-jose's signer options before the type and the embedded key are
+// set.
+func newDPoPClientWith(t *testing.T, key crypto.Signer, alg jose.SignatureAlgorithm, opts *jose.SignerOptions) *dpopClient {
+	if opts == nil {
+		opts = &jose.SignerOptions{}
+	}
+	opts.EmbedJWK = true
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts.WithType("dpop+jwt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
+	tp, err := (&jose.JSONWebKey{Key: key.Public()}).Thumbprint(crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dpopClient{key: key, signer: signer, jkt: base64.RawURLEncoding.EncodeToString(tp)}
+	return &dpopClient{signer: signer, jkt: base64.RawURLEncoding.EncodeToString(tp)}
 }
 
 var jtiSeq int
@@ -73,6 +84,10 @@ func TestDPoP(t *testing.T) {
 	}
 	c := newDPoPClient(t)
 	other := newDPoPClient(t)
+	// RFC 9864's name: go-jose signs EdDSA, the header says Ed25519.
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	ed := newDPoPClientWith(t, edKey, jose.EdDSA, (&jose.SignerOptions{}).WithHeader("alg", "Ed25519"))
+	edBound := token(t, "ES256", map[string]any{"cnf": map[string]any{"jkt": ed.jkt}}, nil)
 	bound := token(t, "ES256", map[string]any{"cnf": map[string]any{"jkt": c.jkt}}, nil)
 	boundOther := token(t, "ES256", map[string]any{"cnf": map[string]any{"jkt": other.jkt}}, nil)
 	plain := token(t, "ES256", nil, nil)
@@ -105,6 +120,8 @@ func TestDPoP(t *testing.T) {
 		{"unbound token with DPoP", 0, req(plain, c.proof(t, "GET", htu, plain, nil)), 401, "invalid_token"},
 		{"bound token as Bearer", 0, Get("api.test", "/orders/7", bearer(bound)), 401, "invalid_token"},
 		{"unbound token as Bearer (DPoP not required)", 0, Get("api.test", "/orders/7", bearer(plain)), 0, ""},
+		{"Ed25519 proof (RFC 9864 alg)", 0, req(edBound, ed.proof(t, "GET", htu, edBound, nil)), 0, ""},
+		{"Ed25519 proof, token bound to another key", 0, req(bound, ed.proof(t, "GET", htu, bound, nil)), 401, "invalid_token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
