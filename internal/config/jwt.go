@@ -380,6 +380,15 @@ func (c *compiler) jwtKeys(o *object, opts *jwt.Options) (secretLen int) {
 	if r.has("cluster") && (spec.Cluster == "" || authn.CleanValue(spec.Cluster) != spec.Cluster) {
 		c.ps.add(r.field("cluster"), "must be an Envoy cluster name")
 	}
+	if r.has("jwks_cluster") {
+		spec.JWKSCluster = r.str("jwks_cluster", false)
+		switch {
+		case !spec.Discovery:
+			c.ps.add(r.field("jwks_cluster"), "only with oidc_discovery (remote_jwks has one cluster)")
+		case spec.JWKSCluster == "" || authn.CleanValue(spec.JWKSCluster) != spec.JWKSCluster:
+			c.ps.add(r.field("jwks_cluster"), "must be an Envoy cluster name")
+		}
+	}
 	iss, _ := o.strings("issuers")
 	if spec.Discovery {
 		if len(iss) != 1 {

@@ -40,6 +40,7 @@ func TestJWTAccepts(t *testing.T) {
 		{"hmac default algorithm", jwtConf(`"hmac_secret":"`+hmacSecret+`"`, "")},
 		{"remote", jwtConf(`"remote_jwks":{"cluster":"idp","uri":"https://idp.example/jwks?x=1","timeout_ms":1000,"refresh_seconds":300,"unknown_kid_refetch_seconds":10,"max_wait_ms":0}`, "")},
 		{"discovery default uri", jwtConf(`"oidc_discovery":{"cluster":"idp"}`, "")},
+		{"discovery with a JWKS cluster", jwtConf(`"oidc_discovery":{"cluster":"idp","jwks_cluster":"idp-keys"}`, "")},
 		{"dpop with nonces", jwtConf(jwksField+`,"dpop":{"required":true,"algorithms":["ES256"],"max_age_seconds":60,"nonce_lifetime_seconds":300}`, "")},
 		{"floats from Istio", jwtConf(jwksField+`,"clock_skew_seconds":30.0,"max_token_bytes":8.192e3,"cache":{"max_entries":10.0,"ttl_seconds":6e1}`, `"max_age_seconds":300.0`)},
 		{"every option", jwtConf(jwksField+`,"realm":"jr","algorithms":["ES256"],"min_rsa_bits":3072,
@@ -105,6 +106,8 @@ func TestJWTRejects(t *testing.T) {
 		{"remote timeout too small", jwtConf(`"remote_jwks":{"cluster":"c","uri":"https://x/j","timeout_ms":5}`, ""), p + ".remote_jwks.timeout_ms", "between", true},
 		{"remote fractional", jwtConf(`"remote_jwks":{"cluster":"c","uri":"https://x/j","refresh_seconds":60.5}`, ""), p + ".remote_jwks.refresh_seconds", "whole number", true},
 		{"remote without cluster", jwtConf(`"remote_jwks":{"uri":"https://x/j"}`, ""), p + ".remote_jwks.cluster", "is required", true},
+		{"JWKS cluster without discovery", jwtConf(`"remote_jwks":{"cluster":"c","uri":"https://x/j","jwks_cluster":"k"}`, ""), p + ".remote_jwks.jwks_cluster", "only with oidc_discovery", true},
+		{"JWKS cluster empty", jwtConf(`"oidc_discovery":{"cluster":"c","jwks_cluster":""}`, ""), p + ".oidc_discovery.jwks_cluster", "Envoy cluster name", true},
 		{"discovery with two issuers", minimal(`{"name":"j","jwt":{"issuers":["a","b"],"audiences":["x"],"oidc_discovery":{"cluster":"c"}}}`, `{"name":"r","require":{"provider":"j"}}`), p + ".oidc_discovery", "exactly one issuer", false},
 		{"min_rsa_bits too small", jwtConf(jwksField+`,"min_rsa_bits":512`, ""), p + ".min_rsa_bits", "between", true},
 		{"dpop nonce lifetime too short", jwtConf(jwksField+`,"dpop":{"nonce_lifetime_seconds":5}`, ""), p + ".dpop.nonce_lifetime_seconds", "between", true},
@@ -213,6 +216,13 @@ func TestJWTRemoteSpec(t *testing.T) {
 	}
 	if got := p.Providers[0].(*jwt.Provider).KeyStore().Target(); !got.Discovery || got.Cluster != "idp" {
 		t.Fatalf("target = %+v", got)
+	}
+	p, _, err = Load([]byte(jwtConf(`"oidc_discovery":{"cluster":"idp","jwks_cluster":"idp-keys"}`, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec := p.Providers[0].(*jwt.Provider).Remote(); spec.Cluster != "idp" || spec.JWKSCluster != "idp-keys" {
+		t.Fatalf("spec = %+v", spec)
 	}
 }
 

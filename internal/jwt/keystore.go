@@ -35,9 +35,13 @@ type RemoteSpec struct {
 	Authority, Path string
 	// Discovery: URI is a discovery document whose "jwks_uri" names the
 	// JWKS, and whose "issuer" must equal Issuer. The JWKS is fetched from
-	// the same Cluster.
+	// JWKSCluster, or from the same Cluster if it is empty.
 	Discovery bool
 	Issuer    string
+	// JWKSCluster, with Discovery, is the cluster of the host jwks_uri
+	// names when that is not the issuer's (Google's keys are on
+	// www.googleapis.com, its issuer accounts.google.com).
+	JWKSCluster string
 	// Timeout bounds one call.
 	Timeout time.Duration
 	// Refresh is how long fetched keys are used before they are fetched
@@ -196,6 +200,9 @@ func (s *KeyStore) Target() Fetch {
 		f.Authority, f.Path, f.Discovery = s.spec.Authority, s.spec.Path, true
 	} else {
 		f.Authority, f.Path = s.jwksAuthority, s.jwksPath
+		if s.spec.JWKSCluster != "" {
+			f.Cluster = s.spec.JWKSCluster
+		}
 	}
 	return f
 }

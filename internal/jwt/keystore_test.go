@@ -182,6 +182,21 @@ func TestKeyStoreDiscovery(t *testing.T) {
 	if f := s.Target(); f.Discovery || f.Authority != "keys.idp.example" || f.Path != "/certs?v=2" || f.Cluster != "idp" || !s.NeedFetch(testNow) {
 		t.Fatalf("after discovery: Target = %+v", f)
 	}
+
+	// With a JWKS cluster, the document comes from the issuer's cluster and
+	// the keys from the other.
+	spec.JWKSCluster = "keys"
+	s = NewKeyStore(spec, DefaultMinRSABits)
+	if f := s.Target(); !f.Discovery || f.Cluster != "idp" {
+		t.Fatalf("Target = %+v; want the discovery document from cluster idp", f)
+	}
+	s.Begin(testNow)
+	if err := s.UpdateDiscovery([]byte(`{"issuer":"https://idp.example","jwks_uri":"https://keys.idp.example/certs"}`), testNow); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.Target(); f.Discovery || f.Authority != "keys.idp.example" || f.Cluster != "keys" {
+		t.Fatalf("after discovery: Target = %+v; want the JWKS from cluster keys", f)
+	}
 }
 
 func TestSplitURI(t *testing.T) {

@@ -115,6 +115,55 @@ func TestRemoteDiscovery(t *testing.T) {
 	}
 }
 
+// OIDC discovery whose jwks_uri names another host (as Google's does):
+// with jwks_cluster, the document comes from the issuer's cluster and the
+// keys from the other; without it, both calls go to the issuer's cluster,
+// which here does not serve the keys' host, and the request is refused.
+func TestRemoteDiscoveryJWKSCluster(t *testing.T) {
+	var keyHits atomic.Int64
+	issuer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "idp.test" || r.URL.Path != "/.well-known/openid-configuration" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":"https://keys.test/oauth2/certs"}`, testIssuer)
+	}))
+	defer issuer.Close()
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "keys.test" || r.URL.Path != "/oauth2/certs" {
+			http.NotFound(w, r)
+			return
+		}
+		keyHits.Add(1)
+		fmt.Fprint(w, jwksOf(t, ""))
+	}))
+	defer keys.Close()
+	clusters := map[string]string{"outbound|443||idp.test": issuer.URL, "outbound|443||keys.test": keys.URL}
+	start := func(disco string) *EnvoyHost {
+		e, err := NewEnvoyHost(t, host.Config{PluginConfig: remoteConfig(`"oidc_discovery":{` + disco + `,"timeout_ms":500,"max_wait_ms":3000}`),
+			SkipCanary: true, PluginName: "wasm-authn", Clusters: clusters})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	tok := token(t, "ES256", nil, nil)
+	e := start(`"cluster":"outbound|443||idp.test","jwks_cluster":"outbound|443||keys.test"`)
+	if r := e.Do(Get("api.test", "/x", bearer(tok))); !r.Allowed() {
+		t.Fatalf("with jwks_cluster: status %d %v", r.Status(), r.Local)
+	}
+	if keyHits.Load() != 1 {
+		t.Fatalf("keys fetched %d times; want 1", keyHits.Load())
+	}
+	e = start(`"cluster":"outbound|443||idp.test"`)
+	if r := e.Do(Get("api.test", "/x", bearer(tok))); r.Status() != 401 {
+		t.Fatalf("without jwks_cluster: status %d; want 401", r.Status())
+	}
+	if keyHits.Load() != 1 {
+		t.Fatalf("keys fetched %d times; want still 1", keyHits.Load())
+	}
+}
+
 // Key rotation: a token naming a new kid makes the plugin refetch (at
 // most once per unknown_kid_refetch_seconds) while the request waits.
 func TestRemoteJWKSRotation(t *testing.T) {
