@@ -75,6 +75,15 @@ async function main() {
   const ed9864 = await keyPair('Ed25519', 'ed-9864', {}, 'Ed25519');
   const edDSA = await keyPair('EdDSA', 'ed-eddsa', { crv: 'Ed25519' }, 'EdDSA');
   const secret = crypto.randomBytes(64);
+  // Encryption keys, as identity providers publish them next to signing
+  // keys: a verifier must skip them. The P-256 one also makes the ES256
+  // token without a kid ambiguous unless it is skipped.
+  await keyPair('RSA-OAEP-256', 'enc-rsa', { modulusLength: 2048 }, 'RSA-OAEP-256');
+  await keyPair('ECDH-ES', 'enc-p256', { crv: 'P-256' }, 'ECDH-ES');
+  await keyPair('ECDH-ES', 'enc-x25519', { crv: 'X25519' }, 'ECDH-ES');
+  for (const jwk of jwks.filter((k) => k.kid.startsWith('enc-'))) {
+    jwk.use = 'enc';
+  }
 
   const valid = [];
   let i = 0;
@@ -92,7 +101,7 @@ async function main() {
       await add(alg, key, { kid, typ: 'JWT' });
     }
   }
-  await add('ES256', p256, {}, 'no kid: the only P-256 key');
+  await add('ES256', p256, {}, 'no kid: the only P-256 signing key');
   await add('EdDSA', ed, { kid: 'ed' });
   await add('Ed25519', ed, { kid: 'ed' }, 'RFC 9864 alg, JWK without alg');
   await add('Ed25519', ed9864, { kid: 'ed-9864' }, 'RFC 9864 alg, JWK alg Ed25519');

@@ -315,14 +315,23 @@ func (c *compiler) jwtKeys(o *object, opts *jwt.Options) (secretLen int) {
 				c.ps.add(o.field("jwks"), "must be a JWKS object or its JSON text, not %s", typeName(v))
 			}
 			if data != nil {
-				set, skipped, err := jwt.ParseJWKS(data, opts.MinRSABits)
+				set, skipped, err := jwt.ParseKeySet(data, opts.MinRSABits)
+				bad := false
+				for _, s := range skipped {
+					// Keys for something else (encryption keys, other curves,
+					// as in a key set copied from an identity provider) are
+					// skipped; a signing key that cannot be used is an error.
+					if s.Other {
+						c.warn(o.field("jwks"), "%s; the key is skipped", s)
+					} else {
+						c.ps.add(o.field("jwks"), "%s", s)
+						bad = true
+					}
+				}
 				switch {
 				case err != nil:
 					c.ps.add(o.field("jwks"), "%v", err)
-				case len(skipped) > 0:
-					for _, s := range skipped {
-						c.ps.add(o.field("jwks"), "%s", s)
-					}
+				case bad:
 				case set.Len() == 0:
 					c.ps.add(o.field("jwks"), "has no keys")
 				default:

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -84,6 +85,9 @@ func TestJWTRejects(t *testing.T) {
 		{"jwks not JSON", jwtConf(`"jwks":"{"`, ""), p + ".jwks", "not a JSON object", false},
 		{"jwks duplicate member", jwtConf(`"jwks":"{\"keys\":[],\"keys\":[]}"`, ""), p + ".jwks", "repeats", false},
 		{"jwks empty", jwtConf(`"jwks":{"keys":[]}`, ""), p + ".jwks", "has no keys", false},
+		{"jwks with a private key", jwtConf(`"jwks":{"keys":[`+strings.Replace(jwkEC, `"kid"`, `"d":"AAAA","kid"`, 1)+`]}`, ""), p + ".jwks", "keys[0]: the key has private key members", false},
+		{"jwks with a key off its curve", jwtConf(`"jwks":{"keys":[`+jwkEC+`,`+strings.Replace(jwkEC, `"x":"W`, `"x":"X`, 1)+`]}`, ""), p + ".jwks", "keys[1]: EC point is not on the curve", false},
+		{"jwks with only an encryption key", jwtConf(`"jwks":{"keys":[`+strings.Replace(jwkEC, `"kid"`, `"use":"enc","kid"`, 1)+`]}`, ""), p + ".jwks", "has no keys", false},
 		{"jwks private key", jwtConf(`"jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"WiBdMZMjRZK8B9LMNrdVm6YnZmuBvIjVt5xVsxsCvBY","y":"Sidtc-Ov2DBNCzuJm3BmX4Qc36Hy0SdtDhB_rixx-yo","d":"AAAA"}]}`, ""), p + ".jwks", "private key", false},
 		{"jwks oct key", jwtConf(`"jwks":{"keys":[{"kty":"oct","k":"AAAA"}]}`, ""), p + ".jwks", "configured explicitly", false},
 		{"jwks point off the curve", jwtConf(`"jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"WiBdMZMjRZK8B9LMNrdVm6YnZmuBvIjVt5xVsxsCvBY","y":"Sidtc-Ov2DBNCzuJm3BmX4Qc36Hy0SdtDhB_rixx-yA"}]}`, ""), p + ".jwks", "not on the curve", false},
@@ -198,6 +202,33 @@ func TestJWTWarnings(t *testing.T) {
 	joined := strings.Join(w, "\n")
 	for _, want := range []string{"$.providers[0].jwt: no audiences", "$.providers[0].jwt.hmac_secret: a shared secret", "$.providers[0].jwt.require_expiration: tokens without exp"} {
 		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q lack %q", joined, want)
+		}
+	}
+}
+
+// An inline key set copied from an identity provider may hold keys for
+// something else (encryption keys, curves not implemented): they are
+// skipped with a warning naming each, and the signing keys are used.
+func TestJWTInlineKeySetSkipsOtherKeys(t *testing.T) {
+	other := []string{
+		strings.Replace(jwkEC, `"kid":"ec256"`, `"kid":"enc","use":"enc","alg":"ECDH-ES"`, 1),
+		`{"kty":"OKP","crv":"X25519","kid":"x","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}`,
+		`{"kty":"RSA","kid":"oaep","alg":"RSA-OAEP-256","n":"AQAB","e":"AQAB"}`,
+		`{"kty":"EC","crv":"secp256k1","kid":"k1","x":"AA","y":"AA"}`,
+		`{"kty":"AKP","kid":"pq","alg":"ML-DSA-44","pub":"AAAA"}`,
+		strings.Replace(jwkEC, `"kid":"ec256"`, `"kid":"wrap","key_ops":["wrapKey"]`, 1),
+	}
+	p, w, err := Load([]byte(jwtConf(`"jwks":{"keys":[`+strings.Join(other, ",")+`,`+jwkEC+`]}`, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set, _ := p.Providers[0].(*jwt.Provider).KeyStore().Keys(); set.Len() != 1 {
+		t.Fatalf("%d keys; want the one signing key", set.Len())
+	}
+	joined := strings.Join(w, "\n")
+	for i := range other {
+		if want := fmt.Sprintf("$.providers[0].jwt.jwks: keys[%d]: ", i); !strings.Contains(joined, want) || !strings.Contains(joined, "the key is skipped") {
 			t.Errorf("warnings %q lack %q", joined, want)
 		}
 	}

@@ -79,7 +79,7 @@ func StrictJSONObject(data []byte) (gjson.Result, Failure) {
 // moduli between minRSABits and MaxRSABits, EC points on their curve. The
 // error says why the key is refused; it never holds key material.
 func ParseJWK(v gjson.Result, minRSABits int) (*Key, error) {
-	k, why := parseJWK(v, minRSABits, false)
+	k, why, _ := parseJWK(v, minRSABits, false)
 	if why != "" {
 		return nil, jwkError(why)
 	}

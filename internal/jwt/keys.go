@@ -276,6 +276,29 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // at all: not a strict JSON object (no duplicate member names), no "keys"
 // array, more than MaxKeys keys, or larger than MaxJWKSBytes.
 func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
+	set, sk, err := ParseKeySet(data, minRSABits)
+	for _, k := range sk {
+		skipped = append(skipped, k.String())
+	}
+	return set, skipped, err
+}
+
+// SkippedKey is a key of a set that ParseKeySet did not take.
+type SkippedKey struct {
+	Index  int    // in the "keys" array
+	Reason string // never holds key material
+	// Other: the key is meant for something else ("use" other than "sig",
+	// "key_ops" without "verify") or is of a type, curve or "alg" this
+	// package does not implement (encryption keys, X25519, secp256k1,
+	// RSA-OAEP, ...), as identity providers publish next to their signing
+	// keys; not a signing key gone wrong.
+	Other bool
+}
+
+func (k SkippedKey) String() string { return fmt.Sprintf("keys[%d]: %s", k.Index, k.Reason) }
+
+// ParseKeySet is ParseJWKS, with the skipped keys told apart.
+func ParseKeySet(data []byte, minRSABits int) (set *KeySet, skipped []SkippedKey, err error) {
 	if len(data) > MaxJWKSBytes {
 		return nil, nil, fmt.Errorf("the key set is larger than %d bytes", MaxJWKSBytes)
 	}
@@ -297,9 +320,9 @@ func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err 
 			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
 			return false
 		}
-		k, why := parseJWK(v, minRSABits, true)
+		k, why, other := parseJWK(v, minRSABits, true)
 		if why != "" {
-			skipped = append(skipped, fmt.Sprintf("keys[%d]: %s", i, why))
+			skipped = append(skipped, SkippedKey{Index: i, Reason: why, Other: other})
 		} else {
 			keys = append(keys, k)
 		}
@@ -319,10 +342,10 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // its curve's size, or longer by leading zero bytes (RFC 7518 §6.2.1.2 and
 // §6.2.1.3 forbid both, but some identity providers publish them, Keycloak
 // before 20 and Java's BigInteger encoding among them); it stands for the
-// same point, which must still be on the curve.
-func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
+// same point, which must still be on the curve. other is SkippedKey.Other.
+func parseJWK(v gjson.Result, minRSABits int, inSet bool) (k *Key, why string, other bool) {
 	if !v.IsObject() {
-		return nil, "not an object"
+		return nil, "not an object", false
 	}
 	str := func(name string) (string, bool) {
 		m := v.Get(gjson.Escape(name))
@@ -330,20 +353,20 @@ func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 	}
 	for _, m := range []string{"kty", "kid", "use", "alg", "crv", "n", "e", "x", "y"} {
 		if f := v.Get(m); f.Exists() && f.Type != gjson.String {
-			return nil, fmt.Sprintf("%q is not a string", m)
+			return nil, fmt.Sprintf("%q is not a string", m), false
 		}
 	}
 	kty, _ := str("kty")
 	if kty == "oct" {
-		return nil, "shared secrets are configured explicitly, never in a key set"
+		return nil, "shared secrets are configured explicitly, never in a key set", false
 	}
 	for _, m := range privateMembers {
 		if v.Get(m).Exists() {
-			return nil, "the key has private key members"
+			return nil, "the key has private key members", false
 		}
 	}
 	if use, ok := str("use"); ok && use != "sig" {
-		return nil, fmt.Sprintf("use %q is not sig", use)
+		return nil, fmt.Sprintf("use %q is not sig", use), true
 	}
 	if ops := v.Get("key_ops"); ops.Exists() {
 		verify := false
@@ -351,26 +374,29 @@ func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 			verify = verify || op.Type == gjson.String && op.Str == "verify"
 		}
 		if !ops.IsArray() || !verify {
-			return nil, `key_ops does not include "verify"`
+			return nil, `key_ops does not include "verify"`, true
 		}
 	}
 	kid, _ := str("kid")
 	alg, _ := str("alg")
+	if alg != "" && algorithms[alg] == nil {
+		return nil, fmt.Sprintf("unsupported key algorithm %q", alg), true
+	}
 	var pub crypto.PublicKey
 	switch kty {
 	case "RSA":
 		n, err1 := b64(v, "n")
 		e, err2 := b64(v, "e")
 		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 {
-			return nil, "RSA key without a valid n and e"
+			return nil, "RSA key without a valid n and e", false
 		}
 		ev := new(big.Int).SetBytes(e)
 		if !ev.IsInt64() || ev.Int64() > 1<<31-1 {
-			return nil, "RSA exponent too large"
+			return nil, "RSA exponent too large", false
 		}
 		pk := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev.Int64())}
 		if bits := pk.N.BitLen(); bits < minRSABits {
-			return nil, fmt.Sprintf("RSA key of %d bits is under the minimum of %d", bits, minRSABits)
+			return nil, fmt.Sprintf("RSA key of %d bits is under the minimum of %d", bits, minRSABits), false
 		}
 		pub = pk
 	case "EC":
@@ -384,7 +410,7 @@ func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 		case "P-521":
 			c = elliptic.P521()
 		default:
-			return nil, fmt.Sprintf("unsupported curve %q", crv)
+			return nil, fmt.Sprintf("unsupported curve %q", crv), true
 		}
 		size := (c.Params().BitSize + 7) / 8
 		x, err1 := b64(v, "x")
@@ -393,31 +419,31 @@ func parseJWK(v gjson.Result, minRSABits int, inSet bool) (*Key, string) {
 			x, y = ecCoordinate(x, size), ecCoordinate(y, size)
 		}
 		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
-			return nil, "EC key without x and y of the curve's size"
+			return nil, "EC key without x and y of the curve's size", false
 		}
 		pt := append(append([]byte{4}, x...), y...)
 		pk, err := ecdsa.ParseUncompressedPublicKey(c, pt)
 		if err != nil {
-			return nil, "EC point is not on the curve"
+			return nil, "EC point is not on the curve", false
 		}
 		pub = pk
 	case "OKP":
 		if crv, _ := str("crv"); crv != "Ed25519" {
-			return nil, fmt.Sprintf("unsupported OKP curve %q", crv)
+			return nil, fmt.Sprintf("unsupported OKP curve %q", crv), true
 		}
 		x, err := b64(v, "x")
 		if err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, "Ed25519 key without a 32-byte x"
+			return nil, "Ed25519 key without a 32-byte x", false
 		}
 		pub = ed25519.PublicKey(x)
 	default:
-		return nil, fmt.Sprintf("unsupported kty %q", kty)
+		return nil, fmt.Sprintf("unsupported kty %q", kty), true
 	}
 	k, err := newPublicKey(kid, alg, pub)
 	if err != nil {
-		return nil, err.Error()
+		return nil, err.Error(), false
 	}
-	return k, ""
+	return k, "", false
 }
 
 // ecCoordinate returns b as an octet string of size bytes: left-padded with

@@ -316,22 +316,25 @@ func TestParseJWKS(t *testing.T) {
 		body    string
 		keys    int
 		skipped string
+		other   bool // SkippedKey.Other: a key for something else, not a bad signing key
 	}{
-		{"one", string(jwks(ec)), 1, ""},
-		{"use enc", string(jwks(with(`"use":"enc"`))), 0, "use"},
-		{"key_ops sign only", string(jwks(with(`"key_ops":["sign"]`))), 0, "key_ops"},
-		{"key_ops verify", string(jwks(with(`"key_ops":["verify"]`))), 1, ""},
-		{"alg mismatch", string(jwks(with(`"alg":"RS256"`))), 0, "does not match"},
-		{"alg ES384 on P-256", string(jwks(with(`"alg":"ES384"`))), 0, "does not match"},
-		{"alg none", string(jwks(with(`"alg":"none"`))), 0, "unsupported key algorithm"},
-		{"kid not a string", string(jwks(strings.Replace(ec, `"kid":"a"`, `"kid":1`, 1))), 0, "not a string"},
-		{"unknown kty kept apart", string(jwks(ec, `{"kty":"XYZ"}`)), 1, "unsupported kty"},
-		{"Ed448", string(jwks(`{"kty":"OKP","crv":"Ed448","x":"AAAA"}`)), 0, "unsupported OKP curve"},
-		{"RSA e even", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AAI"}`)), 0, "exponent"},
-		{"RSA 1024", string(jwks(`{"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(privateKey(t, "rsa1024").(*rsa.PrivateKey).N.Bytes()) + `","e":"AQAB"}`)), 0, "under the minimum"},
-		{"RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","alg":"PS256","use":"sig"}`)), 1, ""},
-		{"private RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","d":"AQAB"}`)), 0, "private"},
-		{"short x and y, not a point", string(jwks(`{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}`)), 0, "not on the curve"},
+		{"one", string(jwks(ec)), 1, "", false},
+		{"use enc", string(jwks(with(`"use":"enc"`))), 0, "use", true},
+		{"key_ops sign only", string(jwks(with(`"key_ops":["sign"]`))), 0, "key_ops", true},
+		{"key_ops verify", string(jwks(with(`"key_ops":["verify"]`))), 1, "", false},
+		{"alg mismatch", string(jwks(with(`"alg":"RS256"`))), 0, "does not match", false},
+		{"alg ES384 on P-256", string(jwks(with(`"alg":"ES384"`))), 0, "does not match", false},
+		{"alg none", string(jwks(with(`"alg":"none"`))), 0, "unsupported key algorithm", true},
+		{"alg ECDH-ES", string(jwks(with(`"alg":"ECDH-ES"`))), 0, "unsupported key algorithm", true},
+		{"kid not a string", string(jwks(strings.Replace(ec, `"kid":"a"`, `"kid":1`, 1))), 0, "not a string", false},
+		{"unknown kty kept apart", string(jwks(ec, `{"kty":"XYZ"}`)), 1, "unsupported kty", true},
+		{"Ed448", string(jwks(`{"kty":"OKP","crv":"Ed448","x":"AAAA"}`)), 0, "unsupported OKP curve", true},
+		{"secp256k1", string(jwks(`{"kty":"EC","crv":"secp256k1","x":"AAAA","y":"AAAA"}`)), 0, "unsupported curve", true},
+		{"RSA e even", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AAI"}`)), 0, "exponent", false},
+		{"RSA 1024", string(jwks(`{"kty":"RSA","n":"` + base64.RawURLEncoding.EncodeToString(privateKey(t, "rsa1024").(*rsa.PrivateKey).N.Bytes()) + `","e":"AQAB"}`)), 0, "under the minimum", false},
+		{"RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","alg":"PS256","use":"sig"}`)), 1, "", false},
+		{"private RSA", string(jwks(`{"kty":"RSA","n":"` + rsaN + `","e":"AQAB","d":"AQAB"}`)), 0, "private", false},
+		{"short x and y, not a point", string(jwks(`{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}`)), 0, "not on the curve", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,6 +344,9 @@ func TestParseJWKS(t *testing.T) {
 			}
 			if set.Len() != tt.keys || (tt.skipped == "") != (len(skipped) == 0) || tt.skipped != "" && !strings.Contains(skipped[0], tt.skipped) {
 				t.Fatalf("ParseJWKS = %d keys, skipped %q; want %d, %q", set.Len(), skipped, tt.keys, tt.skipped)
+			}
+			if _, sk, _ := ParseKeySet([]byte(tt.body), DefaultMinRSABits); len(sk) > 0 && sk[0].Other != tt.other {
+				t.Fatalf("ParseKeySet: %v, Other = %v; want %v", sk[0], sk[0].Other, tt.other)
 			}
 		})
 	}

@@ -31,8 +31,10 @@ type libraryTokens struct {
 //     wrong hash or padding, a truncated HMAC, ...).
 //   - panva-jose.json (scripts/gen-jwt-jose-tokens.cjs): keys, JWKs and
 //     tokens by the JavaScript library jose, RFC 9864's "Ed25519" among the
-//     algorithms; refused: its unsecured JWTs, JWEs, crit and nested tokens,
-//     an embedded header key, foreign keys and secrets, wrong claims.
+//     algorithms, and encryption keys in the key set (RSA-OAEP-256,
+//     ECDH-ES on P-256 and X25519) that must be skipped; refused: its
+//     unsecured JWTs, JWEs, crit and nested tokens, an embedded header key,
+//     foreign keys and secrets, wrong claims.
 func TestTokensFromOtherLibraries(t *testing.T) {
 	for _, f := range []struct {
 		name             string
