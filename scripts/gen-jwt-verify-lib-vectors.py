@@ -77,6 +77,7 @@ EC, HMAC, OKP, RSA, PSS = ("verify_jwk_ec_test.cc", "verify_jwk_hmac_test.cc",
                            "verify_jwk_rsa_pss_test.cc")
 PEM_EC, PEM_OKP, PEM_RSA, AUD = ("verify_pem_ec_test.cc", "verify_pem_okp_test.cc",
                                  "verify_pem_rsa_test.cc", "verify_audiences_test.cc")
+X509, COMMON = "verify_x509_test.cc", "test_common.h"
 
 NO_KID = ("the token has no kid and several keys of the set fit its algorithm: "
           "Envoy tries each of them, this plugin never tries every key")
@@ -86,6 +87,8 @@ NO_ISS = "the token has no iss: this plugin requires an issuer it is configured 
 SECRET_NO_KID = ("the configured HMAC secret has no kid, so a token's kid is not "
                  "matched against it (Envoy reads the secret from a key set with kids)")
 TOO_LARGE = "the token (11,356 bytes) is over the default max_token_bytes (8 KiB); Envoy has no such limit"
+PADDED = ("the token's signature segment ends in base64 padding (==), which a JWS leaves out "
+          "(RFC 7515 §2); Envoy's decoder accepts it, this plugin refuses it, so that a token has one spelling")
 
 
 def cases(c):
@@ -145,6 +148,9 @@ def cases(c):
         ("VerifyAudTest.MissingAudience", AUD, "jwks", c[AUD]["PublicKeyRSA"], "JwtOneAudtext", "JwtAudienceNotAllowed", "bad_audience", "", {"audiences": ["aud2", "aud3"]}),
         ("VerifyAudTest.Success", AUD, "jwks", c[AUD]["PublicKeyRSA"], "JwtOneAudtext", "Ok", "valid", "", {"audiences": ["aud1", "aud3"]}),
         ("VerifyAudTest.Success (no audience list)", AUD, "jwks", c[AUD]["PublicKeyRSA"], "JwtOneAudtext", "Ok", "valid", "", {}),
+        # Google's map of kid to X.509 certificate (test_common.h).
+        ("VerifyX509Test.RealToken", X509, "jwks", c[COMMON]["kRealX509Jwks"], "kRealToken", "Ok", "valid", "", {}),
+        ("VerifyX509Test.NoKidToken", X509, "jwks", c[COMMON]["kPublicKeyX509"], "kTokenNoKid", "Ok", "malformed", PADDED, {}),
     ]
 
 
@@ -192,7 +198,7 @@ def verifies(jwk, token):
 def main():
     repo = sys.argv[1]
     commit = sys.argv[2] if len(sys.argv) > 2 else ""
-    c = {f: constants(os.path.join(repo, "test", f)) for f in (EC, HMAC, OKP, RSA, PSS, PEM_EC, PEM_OKP, PEM_RSA, AUD)}
+    c = {f: constants(os.path.join(repo, "test", f)) for f in (EC, HMAC, OKP, RSA, PSS, PEM_EC, PEM_OKP, PEM_RSA, AUD, X509, COMMON)}
     secrets = hmac_keys(c)
     vectors = []
     for name, f, kind, key, tok, envoy, ours, why, extra in cases(c):

@@ -272,9 +272,12 @@ func (s *KeySet) one(i int) []*Key { return s.keys[i : i+1 : i+1] }
 // their curve (a coordinate shorter than the curve's size, or longer by
 // leading zero bytes, is read as the number it encodes; see parseJWK), and
 // keys with private members. "x5c", "x5t" and "x5u" are ignored: the key
-// is the JWK's own members. err is set when the document is not a key set
-// at all: not a strict JSON object (no duplicate member names), no "keys"
-// array, more than MaxKeys keys, or larger than MaxJWKSBytes.
+// is the JWK's own members. A document without "keys" whose members are
+// all PEM certificates is read as a map of kid to X.509 certificate
+// (Google's format; see isCertificateMap). err is set when the document is
+// not a key set at all: not a strict JSON object (no duplicate member
+// names), no "keys" array, more than MaxKeys keys, or larger than
+// MaxJWKSBytes.
 func ParseJWKS(data []byte, minRSABits int) (set *KeySet, skipped []string, err error) {
 	set, sk, err := ParseKeySet(data, minRSABits)
 	for _, k := range sk {
@@ -310,6 +313,9 @@ func ParseKeySet(data []byte, minRSABits int) (set *KeySet, skipped []SkippedKey
 		return nil, nil, errors.New("the key set repeats a JSON member name")
 	}
 	list := doc.Get("keys")
+	if !list.Exists() && isCertificateMap(doc) {
+		return parseCertificateMap(doc, minRSABits)
+	}
 	if !list.IsArray() {
 		return nil, nil, errors.New(`the key set has no "keys" array`)
 	}
@@ -325,6 +331,52 @@ func ParseKeySet(data []byte, minRSABits int) (set *KeySet, skipped []SkippedKey
 			skipped = append(skipped, SkippedKey{Index: i, Reason: why, Other: other})
 		} else {
 			keys = append(keys, k)
+		}
+		i++
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewKeySet(keys...), skipped, nil
+}
+
+// isCertificateMap reports whether doc is Google's other key set format:
+// an object mapping each kid to a PEM X.509 certificate (what
+// www.googleapis.com/oauth2/v1/certs and Firebase's
+// robot/v1/metadata/x509/... serve; Envoy's jwt_authn reads it too).
+func isCertificateMap(doc gjson.Result) bool {
+	n, ok := 0, true
+	doc.ForEach(func(_, v gjson.Result) bool {
+		n++
+		ok = v.Type == gjson.String && strings.HasPrefix(strings.TrimSpace(v.Str), "-----BEGIN CERTIFICATE-----")
+		return ok
+	})
+	return ok && n > 0
+}
+
+// parseCertificateMap reads a certificate map: each certificate's public
+// key, under its kid (the certificate itself is not validated: its key is
+// what the identity provider publishes). A certificate that does not give
+// one usable key is skipped.
+func parseCertificateMap(doc gjson.Result, minRSABits int) (*KeySet, []SkippedKey, error) {
+	var keys []*Key
+	var skipped []SkippedKey
+	i := 0
+	var err error
+	doc.ForEach(func(kid, v gjson.Result) bool {
+		if i >= MaxKeys {
+			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
+			return false
+		}
+		ks, perr := ParsePEM([]byte(v.Str), kid.Str, minRSABits)
+		switch {
+		case perr != nil:
+			skipped = append(skipped, SkippedKey{Index: i, Reason: fmt.Sprintf("the certificate of kid %q: %v", kid.Str, perr)})
+		case len(ks) != 1:
+			skipped = append(skipped, SkippedKey{Index: i, Reason: fmt.Sprintf("kid %q has %d certificates, not one", kid.Str, len(ks))})
+		default:
+			keys = append(keys, ks[0])
 		}
 		i++
 		return true

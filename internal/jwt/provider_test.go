@@ -1,13 +1,20 @@
 package jwt
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -449,5 +456,48 @@ func TestNewRejects(t *testing.T) {
 	k, _ := NewSecretKey(testSecret[:32])
 	if _, err := New(Options{Issuers: []string{"i"}, Keys: NewKeySet(k), Algorithms: []string{"HS384"}}); err == nil {
 		t.Error("HS384 with a 32-byte secret accepted")
+	}
+}
+
+// Google's other key set format, a map of kid to PEM X.509 certificate,
+// is read as the certificates' keys under those kids; tokens naming them
+// verify. Certificates made here by crypto/x509 for the test keys.
+func TestParseJWKSCertificateMap(t *testing.T) {
+	certPEM := func(name string) string {
+		k := privateKey(t, name)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+			NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	doc, _ := json.Marshal(map[string]string{"rsa2048": certPEM("rsa2048"), "ec256": certPEM("ec256")})
+	set, skipped, err := ParseJWKS(doc, DefaultMinRSABits)
+	if err != nil || len(skipped) != 0 || set.Len() != 2 {
+		t.Fatalf("ParseJWKS = %v keys, %q, %v; want 2 keys", set.Len(), skipped, err)
+	}
+	for _, k := range set.Keys() {
+		if eq, ok := k.Public.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(privateKey(t, k.ID).Public()) {
+			t.Errorf("key %q is not the certificate's", k.ID)
+		}
+	}
+	p := newProvider(t, func(o *Options) { o.Keys = set })
+	for _, alg := range []string{"RS256", "ES256"} {
+		if v := p.Authenticate(bearer(token(t, alg, claims()))); v.Outcome != authn.Valid {
+			t.Errorf("%s token: %v", alg, v.Err)
+		}
+	}
+	// A certificate that gives no usable key is skipped; a document with
+	// anything but certificates is no key set.
+	small, _ := json.Marshal(map[string]string{"ec256": certPEM("ec256"), "rsa1024": certPEM("rsa1024")})
+	if set, sk, err := ParseKeySet(small, DefaultMinRSABits); err != nil || set.Len() != 1 || len(sk) != 1 || sk[0].Other || !strings.Contains(sk[0].Reason, "rsa1024") {
+		t.Errorf("a 1024-bit certificate: %v keys, %v, %v", set.Len(), sk, err)
+	}
+	for _, bad := range []string{`{"ec256":` + strconv.Quote(certPEM("ec256")) + `,"x":"y"}`, `{}`, `{"a":1}`} {
+		if _, _, err := ParseJWKS([]byte(bad), DefaultMinRSABits); err == nil {
+			t.Errorf("ParseJWKS(%.40s…) accepted", bad)
+		}
 	}
 }

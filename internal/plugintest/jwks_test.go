@@ -1,7 +1,13 @@
 package plugintest
 
 import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -161,6 +167,35 @@ func TestRemoteDiscoveryJWKSCluster(t *testing.T) {
 	}
 	if keyHits.Load() != 1 {
 		t.Fatalf("keys fetched %d times; want still 1", keyHits.Load())
+	}
+}
+
+// A remote key set in Google's other format, a map of kid to PEM X.509
+// certificate (Firebase's robot/v1/metadata/x509/... serves it), is read
+// as the certificates' keys.
+func TestRemoteCertificateMap(t *testing.T) {
+	certs := map[string]string{}
+	for _, alg := range []string{"RS256", "ES256"} {
+		k := genKeys(t)[alg]
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: k.kid},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.signer.Public(), k.signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[k.kid] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	doc, _ := json.Marshal(certs)
+	d := newIdP(t)
+	d.set(string(doc), 200, 0)
+	e := startRemote(t, d, remoteJWKS, 1, nil)
+	for _, alg := range []string{"RS256", "ES256"} {
+		if r := e.Do(Get("api.test", "/x", bearer(token(t, alg, nil, nil)))); !r.Allowed() {
+			t.Errorf("%s: status %d %v", alg, r.Status(), r.Local)
+		}
+	}
+	if r := e.Do(Get("api.test", "/x", bearer(token(t, "EdDSA", nil, nil)))); r.Status() != 401 {
+		t.Errorf("a kid the map lacks: status %d; want 401", r.Status())
 	}
 }
 
