@@ -123,6 +123,8 @@ func FuzzParseJWKS(f *testing.F) {
 	f.Add([]byte(`{"keys":[` + rfcJWKA2 + `,` + rfcJWKA3 + `,` + rfcJWKA4 + `,` + rfcJWK8037 + `]}`))
 	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","alg":"RS256","use":"sig","key_ops":["verify"]}]}`))
 	f.Add([]byte(`{"issuer":"https://i","jwks_uri":"https://i/k"}`))
+	certMap, _ := json.Marshal(map[string]string{"a": certificatePEM(f, "ec256"), "b": certificatePEM(f, "rsa2048")})
+	f.Add(certMap)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		set, skipped, err := ParseJWKS(data, DefaultMinRSABits)
 		if err != nil && (set != nil || skipped != nil) {

@@ -2,8 +2,13 @@ package jwt
 
 import (
 	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,4 +219,18 @@ func wantFailure(t testing.TB, v authn.Verdict, f Failure, tok string) {
 	if tok != "" && (strings.Contains(v.Err.Challenge, tok) || strings.Contains(v.Err.Description, tok)) {
 		t.Fatalf("the error echoes the token")
 	}
+}
+
+// certificatePEM is a self-signed PEM certificate for the named test key,
+// made by crypto/x509.
+func certificatePEM(t testing.TB, name string) string {
+	t.Helper()
+	k := privateKey(t, name)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -6,13 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -463,16 +459,7 @@ func TestNewRejects(t *testing.T) {
 // is read as the certificates' keys under those kids; tokens naming them
 // verify. Certificates made here by crypto/x509 for the test keys.
 func TestParseJWKSCertificateMap(t *testing.T) {
-	certPEM := func(name string) string {
-		k := privateKey(t, name)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-			NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	}
+	certPEM := func(name string) string { return certificatePEM(t, name) }
 	doc, _ := json.Marshal(map[string]string{"rsa2048": certPEM("rsa2048"), "ec256": certPEM("ec256")})
 	set, skipped, err := ParseJWKS(doc, DefaultMinRSABits)
 	if err != nil || len(skipped) != 0 || set.Len() != 2 {
