@@ -69,31 +69,38 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	if len(cred) > MaxHeaderLength {
 		return invalid(authn.ReasonCredentialTooLarge, "the Basic credential is too long")
 	}
+	valid := func(user string) authn.Verdict {
+		v := authn.Verdict{Outcome: authn.Valid, Identity: authn.Identity{Principal: user}}
+		if !p.keep {
+			v.Strip.RemoveHeaders = authn.AppendName(nil, authorization)
+		}
+		return v
+	}
+	// The cache is keyed by the credential as sent: strict base64 has one
+	// spelling per user and password, and an entry is made only after the
+	// credential decoded and verified, so a hit needs neither again.
+	var k ttlcache.Key
+	if p.cache != nil {
+		k = p.cache.key(p.name, cred)
+		if user, ok := p.cache.get(k, req.Now); ok {
+			v := valid(user)
+			v.CacheHit = true
+			return v
+		}
+	}
 	user, pass, err := Decode(cred)
 	if err != nil {
 		return authn.Verdict{Outcome: authn.Invalid, Err: err}
 	}
-	v := authn.Verdict{Outcome: authn.Valid, Identity: authn.Identity{Principal: user}}
-	if !p.keep {
-		v.Strip.RemoveHeaders = authn.AppendName(nil, authorization)
-	}
-	if p.cache != nil {
-		k := p.cache.key(p.name, user, pass)
-		if p.cache.hit(k, req.Now) {
-			v.CacheHit = true
-			return v
-		}
-		if !p.users.Verify(user, pass) {
-			bad := invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
-			bad.CacheMiss = true
-			return bad
-		}
-		p.cache.put(k, req.Now)
-		v.CacheMiss = true
-		return v
-	}
 	if !p.users.Verify(user, pass) {
-		return invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+		bad := invalid(authn.ReasonInvalidCredential, "the user name or password is not valid")
+		bad.CacheMiss = p.cache != nil
+		return bad
+	}
+	v := valid(user)
+	if p.cache != nil {
+		p.cache.put(k, user, req.Now)
+		v.CacheMiss = true
 	}
 	return v
 }
@@ -159,15 +166,15 @@ func Decode(token string) (user, pass string, err *authn.Error) {
 }
 
 // Cache remembers successful verifications for a bounded time and number of
-// entries. It is keyed by SHA-256 of the credential after a per-VM random
-// secret block (keyedmac.Prefix: one compression for a short credential,
-// half an HMAC's), so the cache never holds a password or an
-// offline-checkable hash of one; its keys never leave the VM. Failures are
-// never cached.
+// entries, with the user name each verified. It is keyed by SHA-256 of the
+// credential (the base64 token as sent) after a per-VM random secret block
+// (keyedmac.Prefix: one compression for a short credential, half an
+// HMAC's), so the cache never holds a password or an offline-checkable
+// hash of one; its keys never leave the VM. Failures are never cached.
 type Cache struct {
 	hash    *keyedmac.Prefix
 	ttl     time.Duration
-	entries *ttlcache.Cache[struct{}]
+	entries *ttlcache.Cache[string]
 }
 
 // NewCache returns a cache; key must be sha256.BlockSize (64) random,
@@ -177,21 +184,23 @@ func NewCache(key []byte, maxEntries int, ttl time.Duration) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cache{hash: h, ttl: ttl, entries: ttlcache.New[struct{}](maxEntries)}, nil
+	return &Cache{hash: h, ttl: ttl, entries: ttlcache.New[string](maxEntries)}, nil
 }
 
-// key is SHA-256(secret block || provider 0x00 user 0x00 password): user
-// and password hold no control character, so the parts cannot shift.
-func (c *Cache) key(provider, user, pass string) ttlcache.Key {
-	return c.hash.Sum32(provider, "\x00", user, "\x00", pass)
+// key is SHA-256(secret block || provider 0x00 token): a provider name and
+// a base64 token hold no NUL, so the parts cannot shift.
+func (c *Cache) key(provider, token string) ttlcache.Key {
+	return c.hash.Sum32(provider, "\x00", token)
 }
 
-func (c *Cache) hit(k ttlcache.Key, now time.Time) bool {
-	_, ok := c.entries.Get(k, now, nil)
-	return ok
+// get returns the user whose credential k is, if it verified within the TTL.
+func (c *Cache) get(k ttlcache.Key, now time.Time) (string, bool) {
+	return c.entries.Get(k, now, nil)
 }
 
-func (c *Cache) put(k ttlcache.Key, now time.Time) { c.entries.Put(k, struct{}{}, now.Add(c.ttl)) }
+func (c *Cache) put(k ttlcache.Key, user string, now time.Time) {
+	c.entries.Put(k, user, now.Add(c.ttl))
+}
 
 // Len is the number of cached entries.
 func (c *Cache) Len() int { return c.entries.Len() }

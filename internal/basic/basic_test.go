@@ -121,8 +121,18 @@ func TestCache(t *testing.T) {
 	if v := p.Authenticate(request(now, good)); v.Outcome != authn.Valid || v.CacheHit {
 		t.Fatalf("first: %+v", v)
 	}
-	if v := p.Authenticate(request(now.Add(30*time.Second), good)); v.Outcome != authn.Valid || !v.CacheHit {
+	if v := p.Authenticate(request(now.Add(30*time.Second), good)); v.Outcome != authn.Valid || !v.CacheHit ||
+		v.Identity.Principal != "alice" || len(v.Strip.RemoveHeaders) != 1 {
 		t.Fatalf("second: %+v", v)
+	}
+	// The cache is keyed by the token as sent: another spelling of the same
+	// credential (other unused bits in the last character) is no hit, and
+	// strict decoding refuses it.
+	if canon := b64("alice:pw"); canon != "YWxpY2U6cHc=" {
+		t.Fatalf("b64 = %q", canon)
+	}
+	if v := p.Authenticate(request(now, "Basic YWxpY2U6cHd=")); v.Outcome != authn.Invalid || v.CacheHit || v.Err.Reason != authn.ReasonMalformedCredential {
+		t.Fatalf("non-canonical spelling: %+v", v)
 	}
 	if u.calls != 1 {
 		t.Fatalf("verifier calls = %d; want 1 (cached)", u.calls)
@@ -177,22 +187,22 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// The cache key is SHA-256(key block || provider 0x00 user 0x00 password),
-// the same on every call though the keyed state is reused; only a
-// one-block key is accepted.
+// The cache key is SHA-256(key block || provider 0x00 token), the same on
+// every call though the keyed state is reused; only a one-block key is
+// accepted.
 func TestCacheKey(t *testing.T) {
 	key := []byte(strings.Repeat("0123456789abcdef", 4))
 	c, err := NewCache(key, 2, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sha256.Sum256(append(bytes.Clone(key), "staff\x00alice\x00pw"...))
+	want := sha256.Sum256(append(bytes.Clone(key), "staff\x00"+b64("alice:pw")...))
 	for range 3 {
-		if k := c.key("staff", "alice", "pw"); !bytes.Equal(k[:], want[:]) {
+		if k := c.key("staff", b64("alice:pw")); !bytes.Equal(k[:], want[:]) {
 			t.Fatalf("key %x; want %x", k, want)
 		}
-		if c.key("staff", "alice", "pw2") == c.key("staff", "alice", "pw") {
-			t.Fatal("two passwords, one key")
+		if c.key("staff", b64("alice:pw2")) == c.key("staff", b64("alice:pw")) || c.key("other", b64("alice:pw")) == c.key("staff", b64("alice:pw")) {
+			t.Fatal("two passwords or two providers, one key")
 		}
 	}
 	if _, err := NewCache(key[:32], 2, time.Minute); err == nil {
