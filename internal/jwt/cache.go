@@ -9,7 +9,7 @@ import (
 )
 
 // cache remembers verified tokens, per provider per VM. It is keyed by the
-// SHA-256 of the token, bounded in entries (the oldest is evicted first),
+// SHA-512/256 of the token, bounded in entries (the oldest is evicted first),
 // and an entry is used only
 //
 //   - before the earlier of the token's exp (plus the clock skew the full

@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -315,7 +316,10 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 	set, _ := p.store.Keys()
 	var ck [sha256.Size]byte
 	if p.cache != nil {
-		ck = sha256.Sum256([]byte(tok))
+		// SHA-512/256: as strong a key as SHA-256, and about a third
+		// faster on a token's few hundred bytes in Wasm, whose 64-bit
+		// arithmetic SHA-512 uses natively.
+		ck = sha512.Sum512_256([]byte(tok))
 		if e := p.cache.get(ck, req.Now, set); e != nil {
 			id := e.identity
 			if c, ok := id.Claims.(*Claims); ok {
