@@ -331,7 +331,7 @@ func (c *compiler) jwtKeys(o *object, opts *jwt.Options) (secretLen int) {
 				switch {
 				case err != nil:
 					c.ps.add(o.field("jwks"), "%v", err)
-				case bad:
+				case bad: // each unusable signing key is reported above
 				case set.Len() == 0:
 					c.ps.add(o.field("jwks"), "has no keys")
 				default:

@@ -36,8 +36,8 @@
 //  3. "typ" exactly "dpop+jwt": RFC 9449 registers this value, so no
 //     case variant or "application/" prefix is accepted.
 //  4. "alg" in the allow-list and asymmetric. By default ES256, ES384,
-//     EdDSA, Ed25519, PS256 and RS256 (DefaultAlgorithms); ES512 only when listed;
-//     HS* and "none" never, whatever is configured.
+//     EdDSA, Ed25519, PS256 and RS256 (DefaultAlgorithms); ES512 only when
+//     listed; HS* and "none" never, whatever is configured.
 //  5. "jwk": present, an object without private or symmetric members ("d",
 //     "p", "q", "dp", "dq", "qi", "oth", "k", kty "oct"), a public key
 //     (RSA, EC P-256/384/521, Ed25519) that jwt.ParseJWK accepts, RSA

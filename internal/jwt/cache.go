@@ -1,7 +1,7 @@
 package jwt
 
 import (
-	"crypto/sha256"
+	"crypto/sha512"
 	"time"
 
 	"github.com/wasm-authn/wasm-authn/internal/authn"
@@ -32,12 +32,14 @@ func newCache(max int, ttl time.Duration) *cache {
 	return &cache{ttl: ttl, entries: ttlcache.New[*cacheEntry](max)}
 }
 
-func (c *cache) get(k [sha256.Size]byte, now time.Time, set *KeySet) *cacheEntry {
+func (c *cache) get(k [sha512.Size256]byte, now time.Time, set *KeySet) *cacheEntry {
 	e, _ := c.entries.Get(k, now, func(e *cacheEntry) bool { return set.Has(e.key) })
 	return e
 }
 
-func (c *cache) put(k [sha256.Size]byte, until time.Time, e *cacheEntry) { c.entries.Put(k, e, until) }
+func (c *cache) put(k [sha512.Size256]byte, until time.Time, e *cacheEntry) {
+	c.entries.Put(k, e, until)
+}
 
 // Len is the number of cached entries.
 func (c *cache) len() int { return c.entries.Len() }

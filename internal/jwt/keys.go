@@ -312,21 +312,22 @@ func ParseKeySet(data []byte, minRSABits int) (set *KeySet, skipped []SkippedKey
 	case jsonDuplicate:
 		return nil, nil, errors.New("the key set repeats a JSON member name")
 	}
-	list := doc.Get("keys")
-	if !list.Exists() && isCertificateMap(doc) {
-		return parseCertificateMap(doc, minRSABits)
-	}
-	if !list.IsArray() {
+	// Entries are the "keys" array's JWKs, or a certificate map's members.
+	entries, parse := doc.Get("keys"), func(_, v gjson.Result) (*Key, string, bool) { return parseJWK(v, minRSABits, true) }
+	switch {
+	case !entries.Exists() && isCertificateMap(doc):
+		entries, parse = doc, func(kid, v gjson.Result) (*Key, string, bool) { return certificateKey(kid.Str, v.Str, minRSABits) }
+	case !entries.IsArray():
 		return nil, nil, errors.New(`the key set has no "keys" array`)
 	}
 	var keys []*Key
 	i := 0
-	list.ForEach(func(_, v gjson.Result) bool {
+	entries.ForEach(func(name, v gjson.Result) bool {
 		if i >= MaxKeys {
 			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
 			return false
 		}
-		k, why, other := parseJWK(v, minRSABits, true)
+		k, why, other := parse(name, v)
 		if why != "" {
 			skipped = append(skipped, SkippedKey{Index: i, Reason: why, Other: other})
 		} else {
@@ -355,36 +356,19 @@ func isCertificateMap(doc gjson.Result) bool {
 	return ok && n > 0
 }
 
-// parseCertificateMap reads a certificate map: each certificate's public
-// key, under its kid (the certificate itself is not validated: its key is
-// what the identity provider publishes). A certificate that does not give
-// one usable key is skipped.
-func parseCertificateMap(doc gjson.Result, minRSABits int) (*KeySet, []SkippedKey, error) {
-	var keys []*Key
-	var skipped []SkippedKey
-	i := 0
-	var err error
-	doc.ForEach(func(kid, v gjson.Result) bool {
-		if i >= MaxKeys {
-			err = fmt.Errorf("the key set has more than %d keys", MaxKeys)
-			return false
-		}
-		ks, perr := ParsePEM([]byte(v.Str), kid.Str, minRSABits)
-		switch {
-		case perr != nil:
-			skipped = append(skipped, SkippedKey{Index: i, Reason: fmt.Sprintf("the certificate of kid %q: %v", kid.Str, perr)})
-		case len(ks) != 1:
-			skipped = append(skipped, SkippedKey{Index: i, Reason: fmt.Sprintf("kid %q has %d certificates, not one", kid.Str, len(ks))})
-		default:
-			keys = append(keys, ks[0])
-		}
-		i++
-		return true
-	})
-	if err != nil {
-		return nil, nil, err
+// certificateKey is the public key of a certificate map's entry, under its
+// kid (the certificate itself is not validated: its key is what the
+// identity provider publishes), by ParsePEM's rules; an entry that does not
+// give one usable key is skipped with the reason why.
+func certificateKey(kid, certPEM string, minRSABits int) (*Key, string, bool) {
+	ks, err := ParsePEM([]byte(certPEM), kid, minRSABits)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("the certificate of kid %q: %v", kid, err), false
+	case len(ks) != 1:
+		return nil, fmt.Sprintf("kid %q has %d certificates, not one", kid, len(ks)), false
 	}
-	return NewKeySet(keys...), skipped, nil
+	return ks[0], "", false
 }
 
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}

@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
@@ -314,7 +313,7 @@ func (p *Provider) Authenticate(req *authn.Request) authn.Verdict {
 		strip = authn.Edit{}
 	}
 	set, _ := p.store.Keys()
-	var ck [sha256.Size]byte
+	var ck [sha512.Size256]byte
 	if p.cache != nil {
 		// SHA-512/256: as strong a key as SHA-256, and about a third
 		// faster on a token's few hundred bytes in Wasm, whose 64-bit
